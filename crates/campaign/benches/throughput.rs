@@ -1,0 +1,153 @@
+//! Throughput of the differential pipeline (`cargo bench -p wasmdiff-campaign`, or
+//! `scripts/bench`). Prints execs/s per engine alone and all together on one fixed set of
+//! seeded test cases, the harness overhead, and the conclusive comparisons per second of the
+//! Cranelift + wasmi pair on wasm-smith modules. Speeds are the best of several rounds. The
+//! overhead is computed within each round (every engine alone, then all together, back to
+//! back, so drift in the machine's speed hits both sides) and its median is printed.
+//!
+//! Set `WASMDIFF_BENCH_INPUTS` to change the number of inputs (default 400).
+
+use std::time::{Duration, Instant};
+
+use wasmdiff_campaign::campaign::peak_memory_bytes;
+use wasmdiff_campaign::{Differential, inputs};
+use wasmdiff_engines::Limits;
+use wasmdiff_gen::TestCase;
+
+const SEED: u64 = 1;
+const ROUNDS: usize = 5;
+
+/// Input `index` of the fixed set, forced onto the wasm-smith generator or left as drawn.
+fn input(index: u64, wasm_smith_only: bool) -> Vec<u8> {
+    let mut bytes = inputs::input(
+        SEED,
+        index,
+        wasmdiff_campaign::campaign::DEFAULT_MAX_INPUT_LEN,
+    );
+    if wasm_smith_only {
+        bytes[0] |= 1;
+    }
+    bytes
+}
+
+fn best_of<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = None;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let value = f();
+        let elapsed = start.elapsed();
+        if best.as_ref().is_none_or(|(b, _)| elapsed < *b) {
+            best = Some((elapsed, value));
+        }
+    }
+    best.unwrap()
+}
+
+/// Time to run every case once on `differential`, and how much of it the engines' own
+/// `execute` calls took.
+fn time_run(differential: &mut Differential, cases: &[TestCase]) -> (Duration, Duration) {
+    let busy = |d: &Differential| d.lineup().busy_times().iter().sum::<Duration>();
+    let (busy_before, start) = (busy(differential), Instant::now());
+    for case in cases {
+        std::hint::black_box(differential.run(case));
+    }
+    (start.elapsed(), busy(differential) - busy_before)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument is a filter we do not support.
+    let count: u64 = std::env::var("WASMDIFF_BENCH_INPUTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(400);
+    let specs = wasmdiff_engines::defaults();
+    let generator = Differential::new(&specs, Limits::default()).unwrap();
+    let cases: Vec<TestCase> = (0..count)
+        .filter_map(|i| generator.generate(&input(i, false)).ok())
+        .collect();
+    drop(generator);
+    let module_bytes: usize = cases.iter().map(|c| c.module.len()).sum();
+    println!(
+        "# {} test cases from seed {SEED} (mixed generators), mean module {} bytes, {} hardware threads",
+        cases.len(),
+        module_bytes / cases.len().max(1),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    println!("\n## each engine alone, then all together (execs/s = test cases per second)");
+    let mut alone: Vec<(Differential, Duration)> = specs
+        .iter()
+        .map(|spec| {
+            (
+                Differential::new(&[spec], Limits::default()).unwrap(),
+                Duration::MAX,
+            )
+        })
+        .collect();
+    let mut all = Differential::new(&specs, Limits::default()).unwrap();
+    let (mut together, mut overheads, mut outside) = (Duration::MAX, Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        // One round: every engine alone, then all together, back to back.
+        let mut sum_alone = Duration::ZERO;
+        for (differential, best) in alone.iter_mut() {
+            let (time, _) = time_run(differential, &cases);
+            *best = (*best).min(time);
+            sum_alone += time;
+        }
+        let (time, busy) = time_run(&mut all, &cases);
+        together = together.min(time);
+        overheads.push((time.as_secs_f64() - sum_alone.as_secs_f64()) / time.as_secs_f64());
+        outside.push((time - busy).as_secs_f64() / time.as_secs_f64());
+    }
+    for (spec, (_, time)) in specs.iter().zip(&alone) {
+        println!(
+            "{:<28} {:>9.1} execs/s",
+            spec.name,
+            cases.len() as f64 / time.as_secs_f64()
+        );
+    }
+    println!(
+        "{:<28} {:>9.1} execs/s",
+        "all together",
+        cases.len() as f64 / together.as_secs_f64()
+    );
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2] * 100.0
+    };
+    println!(
+        "harness overhead (together - sum alone) / together, median of {ROUNDS} rounds: {:+.1} %",
+        median(&mut overheads)
+    );
+    println!(
+        "time outside the engines' execute calls when all run together: {:.1} %",
+        median(&mut outside)
+    );
+
+    println!(
+        "\n## Cranelift + wasmi pair, wasm-smith modules, whole pipeline from the first input"
+    );
+    let pair = wasmdiff_engines::parse_list("wasmtime-cranelift,wasmi-eager").unwrap();
+    let pair_inputs: Vec<Vec<u8>> = (0..count).map(|i| input(i, true)).collect();
+    let mut differential = Differential::new(&pair, Limits::default()).unwrap();
+    let (time, (conclusive, bytes)) = best_of(|| {
+        let (mut conclusive, mut bytes) = (0u64, 0usize);
+        for data in &pair_inputs {
+            if let Ok(checked) = differential.check(data) {
+                conclusive += u64::from(checked.verdict.is_conclusive());
+                bytes += checked.case.module.len();
+            }
+        }
+        (conclusive, bytes)
+    });
+    println!(
+        "{} inputs, mean module {} bytes: {:.1} conclusive comparisons/s, {:.1} % conclusive",
+        pair_inputs.len(),
+        bytes / pair_inputs.len().max(1),
+        conclusive as f64 / time.as_secs_f64(),
+        100.0 * conclusive as f64 / pair_inputs.len() as f64
+    );
+    if let Some(peak) = peak_memory_bytes() {
+        println!("\npeak memory of this process: {:.0} MB", peak as f64 / 1e6);
+    }
+}

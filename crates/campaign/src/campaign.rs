@@ -1,0 +1,426 @@
+//! A campaign: seeded inputs through the differential pipeline on worker threads, findings
+//! written as they are found, statistics for a live progress line and a summary.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+use wasmdiff_cases::{Origin, Report, finding_name, save_finding};
+use wasmdiff_engines::lineup::catch_panic;
+use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, Limits, TrapKind};
+use wasmdiff_gen::{Generator, TestCase};
+use wasmdiff_oracle::{Divergence, DivergenceKind, Step, Verdict};
+
+use crate::differential::{Checked, Differential};
+use crate::inputs;
+
+/// Default longest input: wasm-smith then makes modules of about 1 KB on average.
+pub const DEFAULT_MAX_INPUT_LEN: usize = 2048;
+
+#[derive(Clone, Debug)]
+pub struct CampaignConfig {
+    pub engines: Vec<&'static EngineSpec>,
+    pub limits: Limits,
+    pub seed: u64,
+    /// Stop after this many inputs.
+    pub iterations: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Findings go to `out/<finding>/`.
+    pub out: PathBuf,
+    pub jobs: usize,
+    pub max_input_len: usize,
+}
+
+/// Per-engine counts over a campaign.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EngineStats {
+    pub name: String,
+    pub rejected: u64,
+    pub instantiation_failed: u64,
+    pub calls_returned: u64,
+    pub calls_trapped: u64,
+    pub inconclusive: u64,
+    pub crashed: u64,
+    /// Time spent executing on this engine.
+    #[serde(serialize_with = "seconds")]
+    pub busy: Duration,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// A finding directory and the one-line description of its divergence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Found {
+    pub dir: PathBuf,
+    pub summary: String,
+    /// The known bugs that explain it, joined by `+`.
+    pub known_bug: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    pub inputs: u64,
+    /// Inputs the generator could not turn into a test case (or panicked on).
+    pub unusable: u64,
+    pub agreed: u64,
+    pub divergent: u64,
+    pub inconclusive: u64,
+    pub inconclusive_reasons: BTreeMap<TrapKind, u64>,
+    pub generators: BTreeMap<Generator, u64>,
+    pub engines: Vec<EngineStats>,
+    /// Findings written, in the order found.
+    pub findings: Vec<Found>,
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    fn new(engines: &[&EngineSpec]) -> Stats {
+        Stats {
+            engines: engines
+                .iter()
+                .map(|s| EngineStats {
+                    name: s.name.to_string(),
+                    ..EngineStats::default()
+                })
+                .collect(),
+            ..Stats::default()
+        }
+    }
+
+    /// Agreeing plus diverging inputs: those the oracle could decide.
+    pub fn conclusive(&self) -> u64 {
+        self.agreed + self.divergent
+    }
+
+    pub fn execs_per_second(&self) -> f64 {
+        self.inputs as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Findings no known bug explains.
+    pub fn new_findings(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.known_bug.is_none())
+            .count()
+    }
+
+    fn record(&mut self, checked: &Checked) {
+        self.inputs += 1;
+        *self.generators.entry(checked.case.generator).or_default() += 1;
+        match &checked.verdict {
+            Verdict::Agree => self.agreed += 1,
+            Verdict::Diverge(_) => self.divergent += 1,
+            Verdict::Inconclusive { reason, .. } => {
+                self.inconclusive += 1;
+                *self.inconclusive_reasons.entry(*reason).or_default() += 1;
+            }
+        }
+        for (stats, execution) in self.engines.iter_mut().zip(&checked.executions) {
+            match execution {
+                Execution::Rejected { .. } => stats.rejected += 1,
+                Execution::InstantiationFailed { trap } if trap.kind.is_inconclusive() => {
+                    stats.inconclusive += 1
+                }
+                Execution::InstantiationFailed { .. } => stats.instantiation_failed += 1,
+                Execution::Crashed { .. } => stats.crashed += 1,
+                Execution::Ran { calls, .. } => {
+                    for call in calls {
+                        match call {
+                            CallOutcome::Returned(_) => stats.calls_returned += 1,
+                            c if c.is_inconclusive() => stats.inconclusive += 1,
+                            CallOutcome::Trapped(_) => stats.calls_trapped += 1,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The file holding the input a worker is running: written before anything that could crash
+/// the process runs it, removed when the worker ends normally. Found on start, it is the input
+/// that ended the previous campaign.
+struct InFlight {
+    path: PathBuf,
+    file: File,
+}
+
+impl InFlight {
+    fn path(out: &Path, worker: usize) -> PathBuf {
+        out.join(format!(".in-flight-{worker}.bin"))
+    }
+
+    fn open(out: &Path, worker: usize) -> anyhow::Result<InFlight> {
+        let path = Self::path(out, worker);
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(InFlight { path, file })
+    }
+
+    fn hold(&mut self, input: &[u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.set_len(0)?;
+        self.file.write_all_at(input, 0)
+    }
+
+    fn finish(self) {
+        drop(self.file);
+        fs::remove_file(&self.path).ok();
+    }
+}
+
+/// Turns inputs left in flight by a campaign that died into crash findings.
+fn recover_in_flight(
+    config: &CampaignConfig,
+    differential: &Differential,
+) -> anyhow::Result<Vec<Found>> {
+    let mut recovered = Vec::new();
+    let Ok(entries) = fs::read_dir(&config.out) else {
+        return Ok(recovered);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_in_flight = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(".in-flight-"));
+        if !is_in_flight {
+            continue;
+        }
+        let input = fs::read(&path).unwrap_or_default();
+        if !input.is_empty() {
+            let case = differential.generate(&input).unwrap_or_else(|_| TestCase {
+                module: Vec::new(),
+                invocations: Vec::new(),
+                generator: Generator::WasmSmith,
+            });
+            let executions: Vec<Execution> = config
+                .engines
+                .iter()
+                .map(|_| Execution::Crashed {
+                    message: "the previous campaign ended while running this input (crash, abort or kill); engine unknown"
+                        .to_string(),
+                })
+                .collect();
+            let verdict = Verdict::Diverge(Divergence {
+                kind: DivergenceKind::Crash,
+                step: Step::Compile,
+                classes: vec![(0..executions.len()).collect()],
+            });
+            let origin = Origin {
+                file: Some(path.display().to_string()),
+                ..Origin::default()
+            };
+            let checked = Checked {
+                case,
+                executions,
+                verdict,
+                known_bugs: Vec::new(),
+            };
+            recovered.push(save(
+                &config.out,
+                &config.engines,
+                &input,
+                &checked,
+                origin,
+            )?);
+        }
+        fs::remove_file(&path).ok();
+    }
+    Ok(recovered)
+}
+
+/// Saves a divergent input as a finding: under `out/`, or `out/known/<bug>/` when a known
+/// engine bug explains it.
+fn save(
+    out: &Path,
+    engines: &[&EngineSpec],
+    input: &[u8],
+    checked: &Checked,
+    origin: Origin,
+) -> anyhow::Result<Found> {
+    let report = Report::new(
+        &checked.case,
+        engines,
+        &checked.executions,
+        &checked.verdict,
+        origin,
+    )
+    .with_known_bugs(&checked.known_bugs);
+    let known = (!report.known_bugs.is_empty()).then(|| report.known_bugs.join("+"));
+    let dir = match &known {
+        Some(bugs) => out.join("known").join(bugs),
+        None => out.to_path_buf(),
+    };
+    let name = finding_name(&checked.verdict, input);
+    Ok(Found {
+        dir: save_finding(&dir, &name, Some(input), &checked.case.module, &report)?,
+        summary: report.summary,
+        known_bug: known,
+    })
+}
+
+/// Shared between the workers and the supervising thread.
+struct Shared {
+    config: CampaignConfig,
+    next_index: AtomicU64,
+    stats: Mutex<Stats>,
+    start: Instant,
+    stop: Arc<AtomicBool>,
+    error: Mutex<Option<anyhow::Error>>,
+}
+
+impl Shared {
+    /// The next input index to run, or `None` when the campaign is over.
+    fn next(&self) -> Option<u64> {
+        if self.stop.load(Ordering::Relaxed)
+            || self
+                .config
+                .duration
+                .is_some_and(|d| self.start.elapsed() >= d)
+        {
+            return None;
+        }
+        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        (self.config.iterations.is_none_or(|n| index < n)).then_some(index)
+    }
+}
+
+fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
+    let config = &shared.config;
+    let mut differential = Differential::new(&config.engines, config.limits)?;
+    let mut in_flight = InFlight::open(&config.out, worker)?;
+    while let Some(index) = shared.next() {
+        let input = inputs::input(config.seed, index, config.max_input_len);
+        in_flight
+            .hold(&input)
+            .context("cannot record the in-flight input")?;
+        let case = match catch_panic(|| differential.generate(&input)) {
+            Ok(Ok(case)) => case,
+            _ => {
+                let mut stats = shared.stats.lock().unwrap();
+                stats.inputs += 1;
+                stats.unusable += 1;
+                continue;
+            }
+        };
+        let checked = differential.check_case(case);
+        let finding = match checked.verdict {
+            Verdict::Diverge(_) => {
+                let origin = Origin {
+                    seed: Some(config.seed),
+                    index: Some(index),
+                    file: None,
+                };
+                Some(save(
+                    &config.out,
+                    &config.engines,
+                    &input,
+                    &checked,
+                    origin,
+                )?)
+            }
+            _ => None,
+        };
+        let mut stats = shared.stats.lock().unwrap();
+        stats.record(&checked);
+        stats.findings.extend(finding);
+    }
+    let busy = differential.lineup().busy_times();
+    let mut stats = shared.stats.lock().unwrap();
+    for (engine, time) in stats.engines.iter_mut().zip(busy) {
+        engine.busy += time;
+    }
+    in_flight.finish();
+    Ok(())
+}
+
+/// Runs a campaign until its iterations or duration are used up or `stop` is set, calling
+/// `progress` about four times a second. Returns the final statistics, with findings
+/// recovered from a previous campaign that died listed first.
+pub fn run(
+    config: CampaignConfig,
+    stop: Arc<AtomicBool>,
+    mut progress: impl FnMut(&Stats),
+) -> anyhow::Result<Stats> {
+    fs::create_dir_all(&config.out)
+        .with_context(|| format!("cannot create {}", config.out.display()))?;
+    let probe = Differential::new(&config.engines, config.limits)?;
+    let recovered = recover_in_flight(&config, &probe)?;
+    drop(probe);
+    let mut stats = Stats::new(&config.engines);
+    stats.findings = recovered;
+    let jobs = config.jobs.max(1);
+    let shared = Arc::new(Shared {
+        config,
+        next_index: AtomicU64::new(0),
+        stats: Mutex::new(stats),
+        start: Instant::now(),
+        stop,
+        error: Mutex::new(None),
+    });
+    let workers: Vec<_> = (0..jobs)
+        .map(|worker| {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("wasmdiff-worker-{worker}"))
+                // Room for the engines' own wasm stack limit plus the harness.
+                .stack_size(shared.config.limits.stack_bytes * 4 + (8 << 20))
+                .spawn(move || {
+                    if let Err(e) = work(&shared, worker) {
+                        shared.error.lock().unwrap().get_or_insert(e);
+                        shared.stop.store(true, Ordering::Relaxed);
+                    }
+                })
+                .context("cannot start a worker thread")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    while workers.iter().any(|w| !w.is_finished()) {
+        std::thread::sleep(Duration::from_millis(250));
+        let snapshot = {
+            let mut stats = shared.stats.lock().unwrap();
+            stats.elapsed = shared.start.elapsed();
+            stats.clone()
+        };
+        progress(&snapshot);
+    }
+    for worker in workers {
+        worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("a worker thread panicked"))?;
+    }
+    if let Some(e) = shared.error.lock().unwrap().take() {
+        return Err(e);
+    }
+    let mut stats = shared.stats.lock().unwrap().clone();
+    stats.elapsed = shared.start.elapsed();
+    Ok(stats)
+}
+
+/// The process's peak resident memory, from `/proc/self/status` (Linux), in bytes.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Writes `stats` as JSON next to the findings, for scripts.
+pub fn write_stats(out: &Path, stats: &Stats) -> anyhow::Result<PathBuf> {
+    let path = out.join("stats.json");
+    let mut file =
+        File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    serde_json::to_writer_pretty(&mut file, stats)?;
+    file.write_all(b"\n")?;
+    Ok(path)
+}

@@ -1,0 +1,248 @@
+//! `report.json`: what was run, on which engines, what each observed, and the verdict, plus
+//! a one-paragraph human description of the divergence.
+
+use serde::{Deserialize, Serialize};
+use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, ExportValue, KnownBug};
+use wasmdiff_gen::{Generator, Invocation, TestCase};
+use wasmdiff_oracle::{Step, Verdict};
+
+/// Where a test case came from, so that it can be made again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// Campaign seed and input index: `wasmdiff fuzz --seed S` makes input `index` again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// A file the case was read from, or a fuzz artifact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineRecord {
+    pub name: String,
+    pub engine: String,
+    pub version: String,
+}
+
+impl EngineRecord {
+    pub fn of(spec: &EngineSpec) -> EngineRecord {
+        EngineRecord {
+            name: spec.name.to_string(),
+            engine: spec.engine.to_string(),
+            version: spec.version.to_string(),
+        }
+    }
+}
+
+/// One engine's observation, in readable form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineOutcome {
+    pub engine: String,
+    /// `rejected`, `instantiation-failed`, `ran` or `crashed`.
+    pub stage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Per call: the values returned, or `trap <kind>: <engine's message>`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub calls: Vec<String>,
+    /// Per exported memory, global and table: its final contents.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub exports: Vec<String>,
+}
+
+impl EngineOutcome {
+    pub fn of(name: &str, execution: &Execution) -> EngineOutcome {
+        let mut outcome = EngineOutcome {
+            engine: name.to_string(),
+            stage: String::new(),
+            message: None,
+            calls: Vec::new(),
+            exports: Vec::new(),
+        };
+        match execution {
+            Execution::Rejected { message } => {
+                outcome.stage = "rejected".into();
+                outcome.message = Some(message.clone());
+            }
+            Execution::InstantiationFailed { trap } => {
+                outcome.stage = "instantiation-failed".into();
+                outcome.message = Some(format!("trap {}: {}", trap.kind, trap.message));
+            }
+            Execution::Crashed { message } => {
+                outcome.stage = "crashed".into();
+                outcome.message = Some(message.clone());
+            }
+            Execution::Ran { calls, exports } => {
+                outcome.stage = "ran".into();
+                outcome.calls = calls.iter().map(call_text).collect();
+                outcome.exports = exports
+                    .iter()
+                    .map(|e| format!("{}: {}", e.name, e.value))
+                    .collect();
+            }
+        }
+        outcome
+    }
+}
+
+fn call_text(call: &CallOutcome) -> String {
+    match call {
+        CallOutcome::Trapped(trap) => format!("trap {}: {}", trap.kind, trap.message),
+        returned => returned.to_string(),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub wasmdiff_version: String,
+    pub summary: String,
+    pub verdict: Verdict,
+    /// The known engine bugs whose workarounds make this divergence vanish.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub known_bugs: Vec<String>,
+    pub engines: Vec<EngineRecord>,
+    pub generator: Generator,
+    pub origin: Origin,
+    pub invocations: Vec<Invocation>,
+    pub outcomes: Vec<EngineOutcome>,
+}
+
+impl Report {
+    pub fn new(
+        case: &TestCase,
+        specs: &[&EngineSpec],
+        executions: &[Execution],
+        verdict: &Verdict,
+        origin: Origin,
+    ) -> Report {
+        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        Report {
+            wasmdiff_version: env!("CARGO_PKG_VERSION").to_string(),
+            summary: describe(verdict, &names, &case.invocations, executions),
+            verdict: verdict.clone(),
+            known_bugs: Vec::new(),
+            engines: specs.iter().map(|s| EngineRecord::of(s)).collect(),
+            generator: case.generator,
+            origin,
+            invocations: case.invocations.clone(),
+            outcomes: names
+                .iter()
+                .zip(executions)
+                .map(|(name, e)| EngineOutcome::of(name, e))
+                .collect(),
+        }
+    }
+}
+
+impl Report {
+    /// Marks the divergence as explained by known engine bugs.
+    pub fn with_known_bugs(mut self, bugs: &[&KnownBug]) -> Report {
+        if !bugs.is_empty() {
+            self.known_bugs = bugs.iter().map(|b| b.id.to_string()).collect();
+            self.summary = format!(
+                "known bug {}: {}",
+                self.known_bugs.join(" + "),
+                self.summary
+            );
+        }
+        self
+    }
+}
+
+/// What one engine observed at `step`, in a few words.
+fn observed_at(step: &Step, execution: &Execution) -> String {
+    match (step, execution) {
+        (_, Execution::Crashed { message }) => format!("crashed ({message})"),
+        (_, Execution::Rejected { message }) => format!("rejected ({message})"),
+        (_, Execution::InstantiationFailed { trap }) => format!("instantiation trap {}", trap.kind),
+        (Step::Compile | Step::Instantiate, Execution::Ran { .. }) => "instantiated".into(),
+        (Step::Call(i), Execution::Ran { calls, .. }) => calls
+            .get(*i)
+            .map_or("(not called)".into(), |c| c.to_string()),
+        (Step::Export(name), Execution::Ran { exports, .. }) => exports
+            .iter()
+            .find(|e| &e.name == name)
+            .map_or("(not exported)".into(), |e| e.value.to_string()),
+    }
+}
+
+/// Where two memory images first differ, for the description.
+fn first_difference(step: &Step, a: &Execution, b: &Execution) -> Option<String> {
+    let Step::Export(name) = step else {
+        return None;
+    };
+    let memory = |e: &Execution| match e {
+        Execution::Ran { exports, .. } => exports.iter().find_map(|x| match &x.value {
+            ExportValue::Memory(bytes) if &x.name == name => Some(bytes.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let (a, b) = (memory(a)?, memory(b)?);
+    let at = a.iter().zip(&b).position(|(x, y)| x != y)?;
+    Some(format!(
+        "; first difference at byte {at}: 0x{:02x} vs 0x{:02x}",
+        a[at], b[at]
+    ))
+}
+
+/// A human description of a verdict, naming the engines in each agreeing class.
+pub fn describe(
+    verdict: &Verdict,
+    names: &[&str],
+    invocations: &[Invocation],
+    executions: &[Execution],
+) -> String {
+    let step_text = |step: &Step| match step {
+        Step::Call(i) => match invocations.get(*i) {
+            Some(inv) => {
+                let args: Vec<String> = inv.args.iter().map(|a| a.to_string()).collect();
+                format!("call #{i} `{}`({})", inv.export, args.join(" "))
+            }
+            None => step.to_string(),
+        },
+        other => other.to_string(),
+    };
+    match verdict {
+        Verdict::Agree => "all engines agree".into(),
+        Verdict::Inconclusive {
+            step,
+            reason,
+            engines,
+        } => {
+            let who: Vec<&str> = engines.iter().map(|&i| names[i]).collect();
+            format!(
+                "inconclusive at {}: {reason} on {}",
+                step_text(step),
+                who.join(", ")
+            )
+        }
+        Verdict::Diverge(d) => {
+            let classes: Vec<String> = d
+                .classes
+                .iter()
+                .map(|class| {
+                    let who: Vec<&str> = class.iter().map(|&i| names[i]).collect();
+                    format!(
+                        "[{}] {}",
+                        who.join(", "),
+                        observed_at(&d.step, &executions[class[0]])
+                    )
+                })
+                .collect();
+            let detail = match &d.classes[..] {
+                [a, b, ..] => first_difference(&d.step, &executions[a[0]], &executions[b[0]]),
+                _ => None,
+            };
+            format!(
+                "{} at {}: {}{}",
+                d.kind,
+                step_text(&d.step),
+                classes.join(" | "),
+                detail.unwrap_or_default()
+            )
+        }
+    }
+}

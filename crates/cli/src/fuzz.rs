@@ -1,0 +1,195 @@
+//! `wasmdiff fuzz`: a campaign with a live progress line and a closing summary.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use wasmdiff_campaign::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
+use wasmdiff_campaign::{CampaignConfig, Stats, inputs};
+use wasmdiff_engines::Limits;
+
+#[derive(Args)]
+pub struct FuzzArgs {
+    /// Stop after this many seconds (default: until --iterations, or Ctrl-C).
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Stop after this many inputs.
+    #[arg(long)]
+    iterations: Option<u64>,
+    /// Seed of the input sequence (default: a fresh one, printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Engine configurations, comma-separated (see `wasmdiff engines`; `all`, `default`).
+    #[arg(long, default_value = "default")]
+    engines: String,
+    /// Where findings are written, one directory each.
+    #[arg(long, default_value = "findings")]
+    out: PathBuf,
+    /// Worker threads (each runs every engine).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Longest input in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_INPUT_LEN)]
+    max_input_len: usize,
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    100.0 * part as f64 / whole.max(1) as f64
+}
+
+fn progress_line(stats: &Stats) -> String {
+    format!(
+        "{:>8.1} execs/s | {} inputs | {} new findings, {} known | {:.1} % inconclusive",
+        stats.execs_per_second(),
+        stats.inputs,
+        stats.new_findings(),
+        stats.findings.len() - stats.new_findings(),
+        percent(stats.inconclusive, stats.inputs)
+    )
+}
+
+pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
+    let engines = wasmdiff_engines::parse_list(&args.engines)?;
+    anyhow::ensure!(args.jobs >= 1, "--jobs must be at least 1");
+    anyhow::ensure!(
+        args.max_input_len >= 1,
+        "--max-input-len must be at least 1"
+    );
+    let seed = args.seed.unwrap_or_else(inputs::fresh_seed);
+    let names: Vec<&str> = engines.iter().map(|s| s.name).collect();
+    println!(
+        "wasmdiff fuzz: seed {seed} (repeat with --seed {seed}), {} engines: {}",
+        names.len(),
+        names.join(", ")
+    );
+    println!("findings go to {}/", args.out.display());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_interrupt = Arc::clone(&stop);
+    ctrlc::set_handler(move || on_interrupt.store(true, Ordering::Relaxed))?;
+
+    let interactive = std::io::stderr().is_terminal();
+    let bar = if interactive {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {msg}",
+        )?);
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut shown = 0;
+    let mut last_line = Instant::now();
+    let config = CampaignConfig {
+        engines,
+        limits: Limits::default(),
+        seed,
+        iterations: args.iterations,
+        duration: args.seconds.map(Duration::from_secs),
+        out: args.out.clone(),
+        jobs: args.jobs,
+        max_input_len: args.max_input_len,
+    };
+    let stats = campaign::run(config, stop, |stats| {
+        for found in stats.findings[shown..]
+            .iter()
+            .filter(|f| f.known_bug.is_none())
+        {
+            bar.suspend(|| eprintln!("finding {}: {}", found.dir.display(), found.summary));
+        }
+        shown = stats.findings.len();
+        if interactive {
+            bar.set_message(progress_line(stats));
+            bar.tick();
+        } else if last_line.elapsed() >= Duration::from_secs(10) {
+            eprintln!(
+                "[{:>5.0}s] {}",
+                stats.elapsed.as_secs_f64(),
+                progress_line(stats)
+            );
+            last_line = Instant::now();
+        }
+    })?;
+    bar.finish_and_clear();
+    for found in stats.findings[shown..]
+        .iter()
+        .filter(|f| f.known_bug.is_none())
+    {
+        eprintln!("finding {}: {}", found.dir.display(), found.summary);
+    }
+    print_summary(&stats);
+    let stats_file = campaign::write_stats(&args.out, &stats)?;
+    println!("statistics: {}", stats_file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(stats: &Stats) {
+    println!(
+        "\n{} inputs in {:.1} s: {:.1} execs/s, {:.1} % conclusive",
+        stats.inputs,
+        stats.elapsed.as_secs_f64(),
+        stats.execs_per_second(),
+        percent(stats.conclusive(), stats.inputs)
+    );
+    println!("  agreed        {}", stats.agreed);
+    let mut known: std::collections::BTreeMap<&str, usize> = Default::default();
+    for bug in stats.findings.iter().filter_map(|f| f.known_bug.as_deref()) {
+        *known.entry(bug).or_default() += 1;
+    }
+    let known: Vec<String> = known.iter().map(|(bug, n)| format!("{bug} {n}")).collect();
+    println!(
+        "  divergent     {} ({} new findings; explained by known bugs: {})",
+        stats.divergent,
+        stats.new_findings(),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    );
+    let reasons: Vec<String> = stats
+        .inconclusive_reasons
+        .iter()
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
+    println!(
+        "  inconclusive  {} ({})",
+        stats.inconclusive,
+        reasons.join(", ")
+    );
+    println!(
+        "  unusable      {} (inputs the generator could not use)",
+        stats.unusable
+    );
+    let generators: Vec<String> = stats
+        .generators
+        .iter()
+        .map(|(g, n)| format!("{} {n}", g.name()))
+        .collect();
+    println!("  generators    {}", generators.join(", "));
+    if let Some(peak) = peak_memory_bytes() {
+        println!("  peak memory   {:.0} MB", peak as f64 / 1e6);
+    }
+    println!(
+        "\n  {:<26} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8}",
+        "engine", "rejected", "inst-trap", "returned", "trapped", "inconcl.", "crashed", "busy s"
+    );
+    for e in &stats.engines {
+        println!(
+            "  {:<26} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8.1}",
+            e.name,
+            e.rejected,
+            e.instantiation_failed,
+            e.calls_returned,
+            e.calls_trapped,
+            e.inconclusive,
+            e.crashed,
+            e.busy.as_secs_f64()
+        );
+    }
+}

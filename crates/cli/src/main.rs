@@ -1,0 +1,74 @@
+//! `wasmdiff`: differential fuzzing and testing of WebAssembly engines.
+//!
+//! This crate only parses arguments, shows progress and prints; the work is done by the
+//! library crates, which the fuzz targets and the tests call too.
+
+mod engines;
+mod fuzz;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "wasmdiff",
+    version,
+    about = "Differential fuzzing and testing of WebAssembly engines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a differential campaign on seeded pseudo-random inputs (stable Rust, no setup).
+    Fuzz(fuzz::FuzzArgs),
+    /// Run a module's exports on every engine and print the outcomes side by side.
+    ///
+    /// Exit status: 0 when the engines agree (or the comparison is inconclusive), 1 when they
+    /// diverge, 2 on a bad input.
+    Run(run::RunArgs),
+    /// List the engine configurations, their versions and the features they support.
+    Engines,
+}
+
+/// Exit status for a divergence, as opposed to an error (2).
+const DIVERGED: u8 = 1;
+
+fn main() -> ExitCode {
+    // wasmtime and anyhow capture a Rust backtrace per error when RUST_BACKTRACE is set; that
+    // makes every trap several times slower. Findings carry their own reproducers instead.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("bad arguments");
+            eprintln!("{first} (see `wasmdiff --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Fuzz(args) => fuzz::main(args),
+        Command::Run(args) => run::main(args),
+        Command::Engines => engines::main(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The `wasmdiff` binary as a user meets it: bad inputs give one line and a non-zero exit,
+//! never a panic trace; good inputs give outcomes and the documented exit status.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn wasmdiff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmdiff"))
+        .args(args)
+        // Even with backtraces requested, no input may produce one.
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wasmdiff-cli-{name}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Exit status 2, and a single line on stderr that contains `expected`.
+fn assert_clean_error(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "expected `{expected}` in: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
+
+const ADD: &str = r#"(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+                            (func (export "shr") (param i32 i32) (result i32) local.get 0 local.get 1 i32.shr_u))"#;
+
+#[test]
+fn bad_inputs_give_one_line_errors() {
+    let dir = scratch("errors");
+    let truncated = write(&dir, "truncated.wasm", b"\0asm\x01\0\0\0\x01\x05");
+    let invalid = write(&dir, "invalid.wasm", b"\0asm\x01\0\0\0\x0a\x02\x01\x00");
+    let not_wasm = write(&dir, "text.wasm", b"(module)");
+    let bad_wat = write(
+        &dir,
+        "bad.wat",
+        b"(module\n  (func (result i32) i32.cnst 1))\n",
+    );
+    let ill_typed = write(
+        &dir,
+        "ill-typed.wat",
+        b"(module\n  (func (result i32) i32.add))\n",
+    );
+    let binary_junk = write(&dir, "junk.wat", &[0xff, 0xfe, 0x00, 0x81]);
+    let imports = write(
+        &dir,
+        "imports.wat",
+        br#"(module (import "env" "f" (func)))"#,
+    );
+    let add = write(&dir, "add.wat", ADD.as_bytes());
+    let missing = dir.join("missing.wasm").to_string_lossy().into_owned();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", &missing], "cannot read"),
+        (vec!["run", &truncated], "invalid module"),
+        (vec!["run", &invalid], "invalid module"),
+        (vec!["run", &not_wasm], "not a Wasm binary"),
+        (
+            vec!["run", &bad_wat],
+            "invalid WAT: unknown operator or unexpected token at",
+        ),
+        (vec!["run", &ill_typed], "invalid module: type mismatch"),
+        (vec!["run", &binary_junk], "neither Wasm nor UTF-8"),
+        (vec!["run", &imports], "imports `env::f`"),
+        (
+            vec!["run", &add, "--engines", "wasmi-eager,v9"],
+            "unknown engine `v9`",
+        ),
+        (
+            vec!["run", &add, "--invoke", "sub"],
+            "no exported function `sub`",
+        ),
+        (
+            vec!["run", &add, "--invoke", "add", "--args", "1"],
+            "takes 2 arguments, 1 given",
+        ),
+        (
+            vec!["run", &add, "--invoke", "add", "--args", "1", "one"],
+            "bad i32 value `one`",
+        ),
+        (
+            vec!["run", &add, "--invoke", "add", "--args", "1", "f32:1"],
+            "is not a i32",
+        ),
+        (vec!["fuzz", "--engines", "nope"], "unknown engine `nope`"),
+        (vec!["fuzz", "--jobs", "0"], "--jobs must be at least 1"),
+        (vec!["fuzz", "--seconds", "soon"], "invalid value 'soon'"),
+        (vec!["fuzz", "--bogus"], "unexpected argument '--bogus'"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, expected) in cases {
+        let output = wasmdiff(&args);
+        assert_clean_error(&output, expected);
+    }
+    // An output directory that cannot be created.
+    let blocker = write(&dir, "blocker", b"a file");
+    let output = wasmdiff(&[
+        "fuzz",
+        "--iterations",
+        "1",
+        "--out",
+        &format!("{blocker}/sub"),
+    ]);
+    assert_clean_error(&output, "cannot create");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn run_prints_outcomes_side_by_side_and_exits_by_verdict() {
+    let dir = scratch("run");
+    let add = write(&dir, "add.wat", ADD.as_bytes());
+    let output = wasmdiff(&["run", &add, "--invoke", "add", "--args", "2", "i32:-3"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("add(i32:2 i32:-3)"), "{stdout}");
+    for engine in [
+        "wasmtime-cranelift",
+        "wasmtime-winch",
+        "wasmtime-pulley",
+        "wasmi-lazy",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(engine) && l.contains("i32:-1")),
+            "{engine}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("all engines agree"), "{stdout}");
+
+    let output = wasmdiff(&[
+        "run",
+        &add,
+        "--engines",
+        "wasmi-eager,planted",
+        "--invoke",
+        "shr",
+        "--args",
+        "-8",
+        "1",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("! planted"), "{stdout}");
+    assert!(stdout.contains("return-value at call #0"), "{stdout}");
+
+    // Without --invoke: every export once, with zero arguments.
+    let output = wasmdiff(&["run", &add, "--engines", "wasmi-eager,wasmtime-cranelift"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("#0 add(i32:0 i32:0)") && stdout.contains("#1 shr(i32:0 i32:0)"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn fuzz_runs_a_campaign_and_summarizes_it() {
+    let dir = scratch("fuzz");
+    let out = dir.join("findings").to_string_lossy().into_owned();
+    let output = wasmdiff(&["fuzz", "--iterations", "40", "--seed", "9", "--out", &out]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("seed 9"), "{stdout}");
+    assert!(stdout.contains("40 inputs in"), "{stdout}");
+    for engine in wasmdiff_engines::defaults() {
+        assert!(stdout.contains(engine.name), "{}: {stdout}", engine.name);
+    }
+    assert!(Path::new(&out).join("stats.json").is_file());
+    let output = wasmdiff(&["engines"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("planted"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,160 @@
+//! Generation: input bytes → a [`TestCase`] (module bytes + invocation plan).
+//!
+//! The same bytes and the same [`Features`] always give the same test case.
+
+pub mod features;
+pub mod plan;
+pub mod single;
+pub mod swarm;
+pub mod value;
+
+use arbitrary::Unstructured;
+use serde::{Deserialize, Serialize};
+
+pub use features::Features;
+pub use plan::{ExportedFunc, Invocation, ModuleError};
+pub use value::{RefHeap, ValType, Value};
+
+/// Which generator made a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Generator {
+    /// A whole module from wasm-smith with a swarm configuration.
+    WasmSmith,
+    /// A short chain of instructions around edge-value operands.
+    Instructions,
+    /// A module given by the user.
+    File,
+}
+
+impl Generator {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Generator::WasmSmith => "wasm-smith",
+            Generator::Instructions => "instructions",
+            Generator::File => "file",
+        }
+    }
+}
+
+/// A module and the calls to make on it, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCase {
+    #[serde(skip)]
+    pub module: Vec<u8>,
+    pub invocations: Vec<Invocation>,
+    pub generator: Generator,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("the input does not make a module: {0}")]
+    Input(#[from] arbitrary::Error),
+    /// A generator produced something it should not have: a bug in wasmdiff.
+    #[error("generator bug: {0}")]
+    Internal(String),
+}
+
+/// Turns input bytes into a test case whose module only uses `features`.
+///
+/// Layout: byte 0 chooses the generator (its low bit: whole wasm-smith modules, or small
+/// instruction expressions, which hit one instruction's corners far more often per input) and
+/// how many trailing bytes drive the invocation plan; the bytes between make the module. The
+/// plan gets its own bytes because the module generators happily consume everything.
+pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateError> {
+    let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
+    let plan_len = (rest.len() / 2).min(usize::from(header >> 2) * 4);
+    let (module_bytes, plan_bytes) = rest.split_at(rest.len() - plan_len);
+    let mut u = Unstructured::new(module_bytes);
+    let (module, generator) = if header & 1 == 0 {
+        (single::module(&mut u, features)?, Generator::Instructions)
+    } else {
+        (swarm::module(&mut u, features)?, Generator::WasmSmith)
+    };
+    let funcs = plan::exported_functions(&module)
+        .map_err(|e| GenerateError::Internal(format!("generated module: {e}")))?;
+    let invocations = plan::plan(&mut Unstructured::new(plan_bytes), &funcs, features)?;
+    Ok(TestCase {
+        module,
+        invocations,
+        generator,
+    })
+}
+
+/// A test case for a module given by the user: each callable export once with zero arguments.
+pub fn from_module(module: Vec<u8>, features: &Features) -> Result<TestCase, ModuleError> {
+    let funcs = plan::exported_functions(&module)?;
+    Ok(TestCase {
+        invocations: plan::zero_plan(&funcs, features),
+        module,
+        generator: Generator::File,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_bytes_same_case() {
+        for seed in 0..50 {
+            let data = input(seed, 1500);
+            let a = generate(&data, &Features::ALL).unwrap();
+            let b = generate(&data, &Features::ALL).unwrap();
+            assert_eq!(a, b);
+            assert_eq!(a.module, b.module);
+        }
+    }
+
+    #[test]
+    fn generated_modules_validate_and_respect_features() {
+        let mut features = Features::ALL;
+        features.simd = false;
+        features.reference_types = false;
+        features.gc = false;
+        features.exceptions = false;
+        features.threads = false;
+        features.tail_call = false;
+        features.memory64 = false;
+        features.multi_memory = false;
+        features.custom_page_sizes = false;
+        features.wide_arithmetic = false;
+        let mut wasm_features = wasmparser::WasmFeatures::WASM2;
+        wasm_features.remove(wasmparser::WasmFeatures::SIMD);
+        wasm_features.remove(wasmparser::WasmFeatures::REFERENCE_TYPES);
+        wasm_features.insert(wasmparser::WasmFeatures::EXTENDED_CONST);
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..300 {
+            let data = input(seed, 64 + (seed as usize * 37) % 3000);
+            let case = generate(&data, &features).unwrap();
+            seen.insert(case.generator);
+            wasmparser::Validator::new_with_features(wasm_features)
+                .validate_all(&case.module)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            for inv in &case.invocations {
+                assert!(inv.args.iter().all(|v| v.ty() != ValType::V128));
+            }
+        }
+        assert!(seen.contains(&Generator::WasmSmith) && seen.contains(&Generator::Instructions));
+    }
+
+    #[test]
+    fn empty_and_tiny_inputs_still_make_cases() {
+        for data in [&[][..], &[0], &[1], &[0xff, 0xff]] {
+            let case = generate(data, &Features::ALL).unwrap();
+            assert!(!case.module.is_empty());
+        }
+    }
+}

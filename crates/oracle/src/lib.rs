@@ -1,0 +1,470 @@
+//! The oracle: compares what each engine observed and returns a [`Verdict`].
+//!
+//! Engines are compared step by step (compile, instantiate, each call in order, the exported
+//! state). At each step the engines are grouped into classes of agreeing outcomes; more than
+//! one class is a divergence. An outcome whose exact point legitimately differs between engines
+//! (stack exhaustion, a harness limit, the fuel budget) makes the rest incomparable: the verdict
+//! is then inconclusive, which is counted, never a finding and never a silent skip.
+//!
+//! The oracle knows no engine by name: engines map their own behaviour onto the shared
+//! outcome types in their own files.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use wasmdiff_engines::{CallOutcome, Execution, ExportState, ExportValue, TrapKind};
+use wasmdiff_gen::Value;
+
+/// Where in the run engines were compared.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// Whether the engines accepted the module at all.
+    Compile,
+    Instantiate,
+    /// The call at this index of the invocation plan.
+    Call(usize),
+    /// The exported item of this name, after all calls.
+    Export(String),
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Compile => f.write_str("compile"),
+            Step::Instantiate => f.write_str("instantiate"),
+            Step::Call(i) => write!(f, "call #{i}"),
+            Step::Export(name) => write!(f, "export `{name}`"),
+        }
+    }
+}
+
+/// What kind of disagreement a divergence is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DivergenceKind {
+    /// An engine crashed (panicked, or its worker died).
+    Crash,
+    /// Some engines accepted the module, others rejected it.
+    Acceptance,
+    /// Instantiation succeeded on some engines, or trapped differently.
+    Instantiation,
+    /// Some engines returned, others trapped.
+    TrapVsReturn,
+    /// All trapped, with different trap kinds.
+    TrapKind,
+    /// All returned, different values.
+    ReturnValue,
+    /// Exported memories, globals or tables differ after the calls.
+    ExportedState,
+}
+
+impl DivergenceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DivergenceKind::Crash => "crash",
+            DivergenceKind::Acceptance => "acceptance",
+            DivergenceKind::Instantiation => "instantiation",
+            DivergenceKind::TrapVsReturn => "trap-vs-return",
+            DivergenceKind::TrapKind => "trap-kind",
+            DivergenceKind::ReturnValue => "return-value",
+            DivergenceKind::ExportedState => "exported-state",
+        }
+    }
+}
+
+impl fmt::Display for DivergenceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Engines (by lineup index) that agree with each other at the diverging step.
+pub type Class = Vec<usize>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    pub kind: DivergenceKind,
+    pub step: Step,
+    /// Classes in order of first appearance in the lineup; at least two.
+    pub classes: Vec<Class>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every engine saw the same thing at every step.
+    Agree,
+    /// Comparison stopped at `step` because of a nondeterministic outcome on `engines`.
+    Inconclusive {
+        step: Step,
+        reason: TrapKind,
+        engines: Vec<usize>,
+    },
+    Diverge(Divergence),
+}
+
+impl Verdict {
+    pub fn divergence(&self) -> Option<&Divergence> {
+        match self {
+            Verdict::Diverge(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn is_conclusive(&self) -> bool {
+        !matches!(self, Verdict::Inconclusive { .. })
+    }
+}
+
+/// Two values are the same if their bits are, except that any scalar NaN equals any NaN:
+/// NaN bits are nondeterministic by the spec, and generated modules canonicalize NaNs where
+/// they could become visible otherwise.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::F32(x), Value::F32(y)) => {
+            x == y || (f32::from_bits(*x).is_nan() && f32::from_bits(*y).is_nan())
+        }
+        (Value::F64(x), Value::F64(y)) => {
+            x == y || (f64::from_bits(*x).is_nan() && f64::from_bits(*y).is_nan())
+        }
+        _ => a == b,
+    }
+}
+
+fn same_values(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+}
+
+fn same_call(a: &CallOutcome, b: &CallOutcome) -> bool {
+    match (a, b) {
+        (CallOutcome::Returned(x), CallOutcome::Returned(y)) => same_values(x, y),
+        (CallOutcome::Trapped(x), CallOutcome::Trapped(y)) => x.kind == y.kind,
+        _ => false,
+    }
+}
+
+fn same_export(a: &ExportState, b: &ExportState) -> bool {
+    a.name == b.name
+        && match (&a.value, &b.value) {
+            (ExportValue::Global(x), ExportValue::Global(y)) => same_value(x, y),
+            (x, y) => x == y,
+        }
+}
+
+/// Partitions engine indices into classes of equal items, in order of first appearance.
+fn classes<T>(items: &[T], same: impl Fn(&T, &T) -> bool) -> Vec<Class> {
+    let mut classes: Vec<Class> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match classes.iter_mut().find(|c| same(&items[c[0]], item)) {
+            Some(class) => class.push(i),
+            None => classes.push(vec![i]),
+        }
+    }
+    classes
+}
+
+fn diverge(kind: DivergenceKind, step: Step, classes: Vec<Class>) -> Verdict {
+    Verdict::Diverge(Divergence {
+        kind,
+        step,
+        classes,
+    })
+}
+
+/// Compares the executions of one test case, one per engine, in lineup order.
+pub fn compare(executions: &[Execution]) -> Verdict {
+    let crashed: Class = (0..executions.len())
+        .filter(|&i| matches!(executions[i], Execution::Crashed { .. }))
+        .collect();
+    if !crashed.is_empty() {
+        let others: Class = (0..executions.len())
+            .filter(|i| !crashed.contains(i))
+            .collect();
+        let classes = [crashed, others]
+            .into_iter()
+            .filter(|c| !c.is_empty())
+            .collect();
+        return diverge(DivergenceKind::Crash, Step::Compile, classes);
+    }
+
+    let accepted = classes(executions, |a, b| {
+        matches!(a, Execution::Rejected { .. }) == matches!(b, Execution::Rejected { .. })
+    });
+    if accepted.len() > 1 {
+        return diverge(DivergenceKind::Acceptance, Step::Compile, accepted);
+    }
+
+    let instantiation: Vec<Option<TrapKind>> = executions
+        .iter()
+        .map(|e| match e {
+            Execution::InstantiationFailed { trap } => Some(trap.kind),
+            _ => None,
+        })
+        .collect();
+    if let Some(verdict) = inconclusive(Step::Instantiate, &instantiation, |k| Some(*k)) {
+        return verdict;
+    }
+    let instantiated = classes(&instantiation, |a, b| a == b);
+    if instantiated.len() > 1 {
+        return diverge(
+            DivergenceKind::Instantiation,
+            Step::Instantiate,
+            instantiated,
+        );
+    }
+
+    // From here on, either all engines rejected the module or failed to instantiate it in the
+    // same way (agreement), or all ran it.
+    let runs: Vec<(&[CallOutcome], &[ExportState])> = executions
+        .iter()
+        .filter_map(|e| match e {
+            Execution::Ran { calls, exports } => Some((calls.as_slice(), exports.as_slice())),
+            _ => None,
+        })
+        .collect();
+    if runs.len() != executions.len() {
+        return Verdict::Agree;
+    }
+    let call_count = runs.iter().map(|(calls, _)| calls.len()).max().unwrap_or(0);
+    for index in 0..call_count {
+        let step: Vec<Option<&CallOutcome>> =
+            runs.iter().map(|(calls, _)| calls.get(index)).collect();
+        // Engines only stop early after an inconclusive outcome, which is caught here first.
+        if let Some(verdict) = inconclusive(Step::Call(index), &step, |o| match o {
+            CallOutcome::Trapped(t) => Some(t.kind),
+            CallOutcome::Returned(_) => None,
+        }) {
+            return verdict;
+        }
+        let outcomes: Vec<&CallOutcome> = step.into_iter().flatten().collect();
+        let agreeing = classes(&outcomes, |a, b| same_call(a, b));
+        if agreeing.len() > 1 {
+            let traps = outcomes
+                .iter()
+                .filter(|o| matches!(o, CallOutcome::Trapped(_)))
+                .count();
+            let kind = match traps {
+                0 => DivergenceKind::ReturnValue,
+                n if n == outcomes.len() => DivergenceKind::TrapKind,
+                _ => DivergenceKind::TrapVsReturn,
+            };
+            return diverge(kind, Step::Call(index), agreeing);
+        }
+    }
+
+    let exports: Vec<&[ExportState]> = runs.iter().map(|(_, exports)| *exports).collect();
+    let agreeing = classes(&exports, |a, b| {
+        a.len() == b.len() && a.iter().zip(*b).all(|(x, y)| same_export(x, y))
+    });
+    if agreeing.len() > 1 {
+        let (first, second) = (exports[agreeing[0][0]], exports[agreeing[1][0]]);
+        let name = first
+            .iter()
+            .zip(second)
+            .find(|(x, y)| !same_export(x, y))
+            .map(|(x, _)| x.name.clone())
+            .unwrap_or_else(|| "(export lists differ)".to_string());
+        return diverge(DivergenceKind::ExportedState, Step::Export(name), agreeing);
+    }
+    Verdict::Agree
+}
+
+/// The inconclusive verdict for `step` if any engine's outcome there is nondeterministic.
+fn inconclusive<T>(
+    step: Step,
+    outcomes: &[Option<T>],
+    trap: impl Fn(&T) -> Option<TrapKind>,
+) -> Option<Verdict> {
+    let mut reason = None;
+    let engines: Vec<usize> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let kind = o
+                .as_ref()
+                .and_then(&trap)
+                .filter(TrapKind::is_inconclusive)?;
+            reason.get_or_insert(kind);
+            Some(i)
+        })
+        .collect();
+    reason.map(|reason| Verdict::Inconclusive {
+        step,
+        reason,
+        engines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmdiff_engines::Trap;
+
+    fn ran(calls: Vec<CallOutcome>) -> Execution {
+        Execution::Ran {
+            calls,
+            exports: Vec::new(),
+        }
+    }
+
+    fn ret(values: &[Value]) -> CallOutcome {
+        CallOutcome::Returned(values.to_vec())
+    }
+
+    fn trap(kind: TrapKind) -> CallOutcome {
+        CallOutcome::Trapped(Trap::new(kind, "engine words differ"))
+    }
+
+    #[test]
+    fn identical_runs_agree() {
+        let run = ran(vec![ret(&[Value::I32(1)]), trap(TrapKind::Unreachable)]);
+        assert_eq!(compare(&[run.clone(), run.clone(), run]), Verdict::Agree);
+    }
+
+    #[test]
+    fn any_nan_equals_any_nan_but_only_for_scalars() {
+        let a = ran(vec![ret(&[
+            Value::F32(0x7fc0_0000),
+            Value::F64(0xfff8_0000_0000_0001),
+        ])]);
+        let b = ran(vec![ret(&[
+            Value::F32(0xffc0_0001),
+            Value::F64(0x7ff8_0000_0000_0000),
+        ])]);
+        assert_eq!(compare(&[a, b]), Verdict::Agree);
+        let zero = ran(vec![ret(&[Value::F32(0)])]);
+        let negative_zero = ran(vec![ret(&[Value::F32(0x8000_0000)])]);
+        assert!(compare(&[zero, negative_zero]).divergence().is_some());
+        let v1 = ran(vec![ret(&[Value::V128(0x7fc0_0000)])]);
+        let v2 = ran(vec![ret(&[Value::V128(0x7fc0_0001)])]);
+        assert!(compare(&[v1, v2]).divergence().is_some());
+    }
+
+    #[test]
+    fn a_wrong_engine_is_outvoted_into_its_own_class() {
+        let good = ran(vec![ret(&[]), ret(&[Value::I32(4)])]);
+        let bad = ran(vec![ret(&[]), ret(&[Value::I32(-4)])]);
+        let verdict = compare(&[good.clone(), bad, good]);
+        assert_eq!(
+            verdict,
+            Verdict::Diverge(Divergence {
+                kind: DivergenceKind::ReturnValue,
+                step: Step::Call(1),
+                classes: vec![vec![0, 2], vec![1]],
+            })
+        );
+    }
+
+    #[test]
+    fn trap_kinds_are_compared_and_messages_are_not() {
+        let a = ran(vec![trap(TrapKind::MemoryOutOfBounds)]);
+        let b = ran(vec![trap(TrapKind::TableOutOfBounds)]);
+        assert_eq!(
+            compare(&[a.clone(), b.clone()]).divergence().unwrap().kind,
+            DivergenceKind::TrapKind
+        );
+        let c = ran(vec![ret(&[])]);
+        assert_eq!(
+            compare(&[a, c]).divergence().unwrap().kind,
+            DivergenceKind::TrapVsReturn
+        );
+    }
+
+    #[test]
+    fn nondeterministic_outcomes_are_inconclusive_even_against_a_result() {
+        let overflow = ran(vec![ret(&[]), trap(TrapKind::StackExhausted)]);
+        let result = ran(vec![ret(&[]), ret(&[Value::I32(1)]), ret(&[])]);
+        assert_eq!(
+            compare(&[result, overflow]),
+            Verdict::Inconclusive {
+                step: Step::Call(1),
+                reason: TrapKind::StackExhausted,
+                engines: vec![1],
+            }
+        );
+    }
+
+    #[test]
+    fn a_divergence_before_an_inconclusive_step_is_still_found() {
+        let a = ran(vec![ret(&[Value::I64(1)]), trap(TrapKind::OutOfFuel)]);
+        let b = ran(vec![ret(&[Value::I64(2)]), trap(TrapKind::OutOfFuel)]);
+        assert_eq!(compare(&[a, b]).divergence().unwrap().step, Step::Call(0));
+    }
+
+    #[test]
+    fn crashes_acceptance_and_instantiation_are_findings() {
+        let ok = ran(vec![]);
+        let crash = Execution::Crashed {
+            message: "panic".into(),
+        };
+        assert_eq!(
+            compare(&[ok.clone(), crash]).divergence().unwrap().kind,
+            DivergenceKind::Crash
+        );
+        let rejected = Execution::Rejected {
+            message: "no".into(),
+        };
+        assert_eq!(
+            compare(&[ok.clone(), rejected.clone()])
+                .divergence()
+                .unwrap()
+                .kind,
+            DivergenceKind::Acceptance
+        );
+        assert_eq!(compare(&[rejected.clone(), rejected]), Verdict::Agree);
+        let failed = |kind| Execution::InstantiationFailed {
+            trap: Trap::new(kind, ""),
+        };
+        assert_eq!(
+            compare(&[ok, failed(TrapKind::TableOutOfBounds)])
+                .divergence()
+                .unwrap()
+                .kind,
+            DivergenceKind::Instantiation
+        );
+        assert_eq!(
+            compare(&[
+                failed(TrapKind::TableOutOfBounds),
+                failed(TrapKind::MemoryOutOfBounds)
+            ])
+            .divergence()
+            .unwrap()
+            .kind,
+            DivergenceKind::Instantiation
+        );
+        assert!(
+            !compare(&[
+                failed(TrapKind::ResourceLimit),
+                failed(TrapKind::MemoryOutOfBounds)
+            ])
+            .is_conclusive()
+        );
+    }
+
+    #[test]
+    fn exported_state_is_compared_nan_aware_for_globals_and_bitwise_for_memory() {
+        let with = |global: Value, memory: Vec<u8>| Execution::Ran {
+            calls: vec![],
+            exports: vec![
+                ExportState {
+                    name: "g".into(),
+                    value: ExportValue::Global(global),
+                },
+                ExportState {
+                    name: "m".into(),
+                    value: ExportValue::Memory(memory),
+                },
+            ],
+        };
+        let a = with(Value::F64(0x7ff8_0000_0000_0000), vec![0, 1]);
+        let b = with(Value::F64(0x7ff8_0000_0000_0002), vec![0, 1]);
+        assert_eq!(compare(&[a.clone(), b]), Verdict::Agree);
+        let c = with(Value::F64(0x7ff8_0000_0000_0000), vec![0, 2]);
+        let divergence = compare(&[a, c]).divergence().cloned().unwrap();
+        assert_eq!(
+            (divergence.kind, divergence.step),
+            (DivergenceKind::ExportedState, Step::Export("m".into()))
+        );
+    }
+}
