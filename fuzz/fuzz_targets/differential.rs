@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(init: wasmdiff_campaign::fuzzing::init(), |data: &[u8]| {
-    if let Some(divergence) = wasmdiff_campaign::fuzzing::differential(data) {
+fuzz_target!(init: wasmdiff_harness::fuzzing::init(), |data: &[u8]| {
+    if let Some(divergence) = wasmdiff_harness::fuzzing::differential(data) {
         panic!("wasmdiff divergence: {divergence}");
     }
 });

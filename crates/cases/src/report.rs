@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, ExportValue, KnownBug};
 use wasmdiff_gen::{Generator, Invocation, TestCase};
-use wasmdiff_oracle::{Step, Verdict};
+use wasmdiff_oracle::{Divergence, Step, Verdict};
+
+use crate::signature::signature;
 
 /// Where a test case came from, so that it can be made again.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +100,9 @@ fn call_text(call: &CallOutcome) -> String {
 pub struct Report {
     pub wasmdiff_version: String,
     pub summary: String,
+    /// What the divergence is, for bucketing: see [`crate::signature`].
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signature: Option<String>,
     pub verdict: Verdict,
     /// The known engine bugs whose workarounds make this divergence vanish.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -107,6 +112,51 @@ pub struct Report {
     pub origin: Origin,
     pub invocations: Vec<Invocation>,
     pub outcomes: Vec<EngineOutcome>,
+    /// How this case was shrunk, if it was.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shrink: Option<ShrinkRecord>,
+    /// For a stored regression case: what replaying it must show.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expectation: Option<Expectation>,
+}
+
+/// A case's size, as the shrinker measures it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Size {
+    pub module_bytes: usize,
+    /// Instructions in the diverging function(s).
+    pub instructions: usize,
+    pub invocations: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub input_bytes: Option<usize>,
+}
+
+/// What a shrink did. Deterministic: no timings (they differ between runs and machines).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShrinkRecord {
+    pub from: Size,
+    pub to: Size,
+    /// Candidates tried.
+    pub evaluations: usize,
+    /// `fixpoint`, `evaluation budget`, or (machine-dependent) `time budget` or `interrupted`.
+    pub ended_by: String,
+}
+
+/// What replaying a stored regression case must show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "expect", rename_all = "kebab-case")]
+pub enum Expectation {
+    /// Every engine agrees (for example once an engine bug is fixed).
+    Agree,
+    /// This divergence, for as long as the engines are at these versions; a newer version
+    /// means the case must be looked at again (replayed, its expectation updated).
+    Diverge {
+        signature: String,
+        pinned: Vec<EngineRecord>,
+        /// Known engine bugs that must explain it (their workarounds make the engines agree).
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        known_bugs: Vec<String>,
+    },
 }
 
 impl Report {
@@ -121,6 +171,7 @@ impl Report {
         Report {
             wasmdiff_version: env!("CARGO_PKG_VERSION").to_string(),
             summary: describe(verdict, &names, &case.invocations, executions),
+            signature: signature(verdict, &names, executions, &case.module, &case.invocations),
             verdict: verdict.clone(),
             known_bugs: Vec::new(),
             engines: specs.iter().map(|s| EngineRecord::of(s)).collect(),
@@ -132,6 +183,8 @@ impl Report {
                 .zip(executions)
                 .map(|(name, e)| EngineOutcome::of(name, e))
                 .collect(),
+            shrink: None,
+            expectation: None,
         }
     }
 }
@@ -166,6 +219,28 @@ fn observed_at(step: &Step, execution: &Execution) -> String {
             .find(|e| &e.name == name)
             .map_or("(not exported)".into(), |e| e.value.to_string()),
     }
+}
+
+/// `[engine, engine] what they saw | [engine] what it saw`, one group per agreeing class.
+pub(crate) fn classes_text(
+    divergence: &Divergence,
+    names: &[&str],
+    executions: &[Execution],
+    observe: fn(&Step, &Execution) -> String,
+) -> String {
+    let classes: Vec<String> = divergence
+        .classes
+        .iter()
+        .map(|class| {
+            let who: Vec<&str> = class.iter().map(|&i| names[i]).collect();
+            format!(
+                "[{}] {}",
+                who.join(", "),
+                observe(&divergence.step, &executions[class[0]])
+            )
+        })
+        .collect();
+    classes.join(" | ")
 }
 
 /// Where two memory images first differ, for the description.
@@ -220,18 +295,7 @@ pub fn describe(
             )
         }
         Verdict::Diverge(d) => {
-            let classes: Vec<String> = d
-                .classes
-                .iter()
-                .map(|class| {
-                    let who: Vec<&str> = class.iter().map(|&i| names[i]).collect();
-                    format!(
-                        "[{}] {}",
-                        who.join(", "),
-                        observed_at(&d.step, &executions[class[0]])
-                    )
-                })
-                .collect();
+            let classes = classes_text(d, names, executions, observed_at);
             let detail = match &d.classes[..] {
                 [a, b, ..] => first_difference(&d.step, &executions[a[0]], &executions[b[0]]),
                 _ => None,
@@ -240,7 +304,7 @@ pub fn describe(
                 "{} at {}: {}{}",
                 d.kind,
                 step_text(&d.step),
-                classes.join(" | "),
+                classes,
                 detail.unwrap_or_default()
             )
         }

@@ -1,5 +1,5 @@
-//! Finding directories, written crash-safe: files go to a temporary directory, are synced,
-//! and the directory is renamed into place, so a finding is either whole or absent.
+//! Case directories, written crash-safe: files go to a temporary directory, are synced, and
+//! the directory is renamed into place, so a case is either whole or absent.
 
 use std::fs;
 use std::io::Write;
@@ -49,18 +49,28 @@ fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Writes a finding directory `dir/name` with the input (if any), the module in binary and
-/// text form, and the report. An existing directory of that name is the same finding: kept.
-pub fn save_finding(
+/// Whether [`write_case`] replaces an existing case directory of the same name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Keep it: a finding of the same name is the same finding.
+    Keep,
+    /// Replace it (a new shrink result).
+    Replace,
+}
+
+/// Writes a case directory `dir/name` with the input (if any), the module in binary and text
+/// form, and the report.
+pub fn write_case(
     dir: &Path,
     name: &str,
     input: Option<&[u8]>,
     module: &[u8],
     report: &Report,
+    existing: Existing,
 ) -> anyhow::Result<PathBuf> {
     static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
     let target = dir.join(name);
-    if target.is_dir() {
+    if target.is_dir() && existing == Existing::Keep {
         return Ok(target);
     }
     let tmp = dir.join(format!(
@@ -76,6 +86,10 @@ pub fn save_finding(
     write_synced(&tmp.join(WAT_FILE), module_text(module).as_bytes())?;
     let json = serde_json::to_vec_pretty(report).context("cannot serialize the report")?;
     write_synced(&tmp.join(REPORT_FILE), &json)?;
+    if existing == Existing::Replace && target.is_dir() {
+        fs::remove_dir_all(&target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+    }
     match fs::rename(&tmp, &target) {
         Ok(()) => Ok(target),
         // Another worker saved the same finding first.

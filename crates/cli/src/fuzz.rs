@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use wasmdiff_campaign::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
-use wasmdiff_campaign::{CampaignConfig, Stats, inputs};
 use wasmdiff_engines::Limits;
+use wasmdiff_harness::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
+use wasmdiff_harness::shrink::ShrinkBudget;
+use wasmdiff_harness::{CampaignConfig, Stats, inputs};
 
 #[derive(Args)]
 pub struct FuzzArgs {
@@ -36,6 +37,12 @@ pub struct FuzzArgs {
     /// Longest input in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_INPUT_LEN)]
     max_input_len: usize,
+    /// Do not shrink new findings in the background.
+    #[arg(long)]
+    no_shrink: bool,
+    /// Candidates to try at most when shrinking one finding.
+    #[arg(long, default_value_t = ShrinkBudget::default().evaluations)]
+    shrink_evaluations: usize,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -43,8 +50,12 @@ fn percent(part: u64, whole: u64) -> f64 {
 }
 
 fn progress_line(stats: &Stats) -> String {
+    let shrinking = match stats.shrink_queue {
+        0 => String::new(),
+        n => format!(" | shrinking {n}"),
+    };
     format!(
-        "{:>8.1} execs/s | {} inputs | {} new findings, {} known | {:.1} % inconclusive",
+        "{:>8.1} execs/s | {} inputs | {} new findings, {} known | {:.1} % inconclusive{shrinking}",
         stats.execs_per_second(),
         stats.inputs,
         stats.new_findings(),
@@ -69,9 +80,15 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     );
     println!("findings go to {}/", args.out.display());
 
+    // Ctrl-C stops fuzzing (queued findings are still shrunk); a second one stops shrinking.
     let stop = Arc::new(AtomicBool::new(false));
-    let on_interrupt = Arc::clone(&stop);
-    ctrlc::set_handler(move || on_interrupt.store(true, Ordering::Relaxed))?;
+    let stop_shrinking = Arc::new(AtomicBool::new(false));
+    let (on_stop, on_stop_shrinking) = (Arc::clone(&stop), Arc::clone(&stop_shrinking));
+    ctrlc::set_handler(move || {
+        if on_stop.swap(true, Ordering::Relaxed) {
+            on_stop_shrinking.store(true, Ordering::Relaxed);
+        }
+    })?;
 
     let interactive = std::io::stderr().is_terminal();
     let bar = if interactive {
@@ -83,7 +100,7 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     } else {
         ProgressBar::hidden()
     };
-    let mut shown = 0;
+    let (mut shown, mut shown_shrunk) = (0, 0);
     let mut last_line = Instant::now();
     let config = CampaignConfig {
         engines,
@@ -94,6 +111,11 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         jobs: args.jobs,
         max_input_len: args.max_input_len,
+        shrink: (!args.no_shrink).then(|| ShrinkBudget {
+            evaluations: args.shrink_evaluations,
+            interrupt: Some(stop_shrinking),
+            ..ShrinkBudget::default()
+        }),
     };
     let stats = campaign::run(config, stop, |stats| {
         for found in stats.findings[shown..]
@@ -103,6 +125,10 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             bar.suspend(|| eprintln!("finding {}: {}", found.dir.display(), found.summary));
         }
         shown = stats.findings.len();
+        for found in &stats.shrunk[shown_shrunk..] {
+            bar.suspend(|| eprintln!("shrunk {}: {}", found.dir.display(), found.summary));
+        }
+        shown_shrunk = stats.shrunk.len();
         if interactive {
             bar.set_message(progress_line(stats));
             bar.tick();

@@ -3,9 +3,11 @@
 //! This crate only parses arguments, shows progress and prints; the work is done by the
 //! library crates, which the fuzz targets and the tests call too.
 
+mod cases;
 mod engines;
 mod fuzz;
 mod run;
+mod show;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,23 @@ enum Command {
     Run(run::RunArgs),
     /// List the engine configurations, their versions and the features they support.
     Engines,
+    /// Shrink a finding to a minimal reproducer (written to its `shrunk/` directory).
+    Shrink(cases::ShrinkArgs),
+    /// Re-run cases and print each engine's outcome side by side.
+    ///
+    /// Exit status: 1 when any case still diverges or misses its stored expectation, 0 when
+    /// none does, 2 on a bad input.
+    Replay(cases::ReplayArgs),
+    /// Print a case's minimal module with the diverging function marked, the calls and each
+    /// engine's result or trap.
+    Explain(cases::ExplainArgs),
+    /// Group findings into buckets of one signature each, with counts and the smallest
+    /// reproducer of each.
+    Triage(cases::TriageArgs),
+    /// Store a case as a regression case that the test suite replays (`corpus/regressions/`).
+    Promote(cases::PromoteArgs),
+    /// Turn a fuzz input (a `cargo fuzz` crash artifact) into a case.
+    Import(cases::ImportArgs),
 }
 
 /// Exit status for a divergence, as opposed to an error (2).
@@ -63,6 +82,12 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::main(args),
         Command::Run(args) => run::main(args),
         Command::Engines => engines::main(),
+        Command::Shrink(args) => cases::shrink(args),
+        Command::Replay(args) => cases::replay(args),
+        Command::Explain(args) => cases::explain(args),
+        Command::Triage(args) => cases::triage(args),
+        Command::Promote(args) => cases::promote(args),
+        Command::Import(args) => cases::import(args),
     };
     match result {
         Ok(code) => code,

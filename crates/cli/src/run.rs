@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use wasmdiff_campaign::Differential;
 use wasmdiff_cases::{describe, read_module};
-use wasmdiff_engines::{Execution, Limits};
+use wasmdiff_engines::Limits;
 use wasmdiff_gen::plan::exported_functions;
-use wasmdiff_gen::{Invocation, TestCase, Value};
-use wasmdiff_oracle::{Step, Verdict};
+use wasmdiff_gen::{Invocation, Value};
+use wasmdiff_harness::Differential;
+use wasmdiff_oracle::Verdict;
+
+use crate::show;
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -65,7 +67,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let (executions, verdict) = differential.run(&case);
     let names: Vec<&str> = engines.iter().map(|s| s.name).collect();
-    print_side_by_side(&case, &names, &executions, &verdict);
+    show::side_by_side(&case, &names, &executions, &verdict);
     println!(
         "\n{}",
         describe(&verdict, &names, &case.invocations, &executions)
@@ -74,65 +76,4 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         Verdict::Diverge(_) => ExitCode::from(crate::DIVERGED),
         _ => ExitCode::SUCCESS,
     })
-}
-
-/// One block per step (instantiation, each call, each export), one line per engine; engines
-/// outside the first agreeing class at the diverging step are marked `!`.
-fn print_side_by_side(
-    case: &TestCase,
-    names: &[&str],
-    executions: &[Execution],
-    verdict: &Verdict,
-) {
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
-    let odd_one = |step: &Step, engine: usize| match verdict {
-        Verdict::Diverge(d) if &d.step == step => !d.classes[0].contains(&engine),
-        _ => false,
-    };
-    let line = |step: &Step, engine: usize, text: String| {
-        let mark = if odd_one(step, engine) { '!' } else { ' ' };
-        println!(" {mark} {:<width$}  {text}", names[engine]);
-    };
-    println!("instantiate");
-    for (i, execution) in executions.iter().enumerate() {
-        let step = match execution {
-            Execution::Rejected { .. } | Execution::Crashed { .. } => Step::Compile,
-            _ => Step::Instantiate,
-        };
-        let text = match execution {
-            Execution::Ran { .. } => "ok".to_string(),
-            other => other.summary(),
-        };
-        line(&step, i, text);
-    }
-    for (index, invocation) in case.invocations.iter().enumerate() {
-        let args: Vec<String> = invocation.args.iter().map(Value::to_string).collect();
-        println!("#{index} {}({})", invocation.export, args.join(" "));
-        for (i, execution) in executions.iter().enumerate() {
-            if let Execution::Ran { calls, .. } = execution {
-                let text = calls
-                    .get(index)
-                    .map_or("(not called)".to_string(), |c| c.to_string());
-                line(&Step::Call(index), i, text);
-            }
-        }
-    }
-    let Some(Execution::Ran { exports, .. }) = executions
-        .iter()
-        .find(|e| matches!(e, Execution::Ran { .. }))
-    else {
-        return;
-    };
-    for export in exports {
-        println!("export `{}`", export.name);
-        for (i, execution) in executions.iter().enumerate() {
-            if let Execution::Ran { exports, .. } = execution {
-                let text = exports
-                    .iter()
-                    .find(|e| e.name == export.name)
-                    .map_or("(not compared)".to_string(), |e| e.value.to_string());
-                line(&Step::Export(export.name.clone()), i, text);
-            }
-        }
-    }
 }

@@ -199,3 +199,162 @@ fn fuzz_runs_a_campaign_and_summarizes_it() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("planted"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_planted_bug_goes_from_campaign_to_shrunk_case_to_regression() {
+    let dir = scratch("cases");
+    let out = dir.join("findings").to_string_lossy().into_owned();
+    let output = wasmdiff(&[
+        "fuzz",
+        "--engines",
+        "wasmi-eager,planted",
+        "--iterations",
+        "4000",
+        "--seed",
+        "1",
+        "--out",
+        &out,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("shrunk "), "{stderr}");
+
+    let output = wasmdiff(&["triage", &out]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("buckets from") && stdout.contains("smallest: "),
+        "{stdout}"
+    );
+
+    let finding = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("shrunk").is_dir())
+        .unwrap();
+    let finding = finding.to_string_lossy().into_owned();
+    let output = wasmdiff(&["explain", &finding]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(";; <== diverges here") && stdout.contains("i32.shr_u"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" ! planted"), "{stdout}");
+
+    let output = wasmdiff(&["replay", &out]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("diverge, 0 miss their expectation"),
+        "{stdout}"
+    );
+
+    let corpus = dir.join("corpus").to_string_lossy().into_owned();
+    let output = wasmdiff(&[
+        "promote",
+        &finding,
+        "--name",
+        "planted-shr-u",
+        "--corpus",
+        &corpus,
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = wasmdiff(&["replay", &format!("{corpus}/regressions")]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("expectation met"), "{stdout}");
+    assert_clean_error(
+        &wasmdiff(&[
+            "promote",
+            &finding,
+            "--name",
+            "planted-shr-u",
+            "--corpus",
+            &corpus,
+        ]),
+        "exists",
+    );
+    assert_clean_error(
+        &wasmdiff(&[
+            "promote", &finding, "--name", "Bad Name", "--corpus", &corpus,
+        ]),
+        "--name",
+    );
+
+    // A fuzz artifact (here: the finding's input) becomes a case again.
+    let artifact = format!("{finding}/input.bin");
+    let imported = dir.join("imported").to_string_lossy().into_owned();
+    let output = wasmdiff(&[
+        "import",
+        &artifact,
+        "--engines",
+        "wasmi-eager,planted",
+        "--out",
+        &imported,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("imported-") && stdout.contains("[planted]"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn case_commands_reject_bad_cases_cleanly() {
+    let dir = scratch("bad-cases");
+    let corrupt = dir.join("corrupt");
+    std::fs::create_dir_all(&corrupt).unwrap();
+    std::fs::write(corrupt.join("report.json"), b"{ not json").unwrap();
+    let corrupt = corrupt.to_string_lossy().into_owned();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.to_string_lossy().into_owned();
+    let missing = dir.join("missing").to_string_lossy().into_owned();
+    let agreeing = dir.join("agreeing").to_string_lossy().into_owned();
+    let regression = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../corpus/regressions/wasmi-2-0-0-select-eqz"
+    );
+    // A case on which the given engines agree cannot be shrunk.
+    std::fs::create_dir_all(&agreeing).unwrap();
+    for file in ["report.json", "module.wasm"] {
+        std::fs::copy(format!("{regression}/{file}"), format!("{agreeing}/{file}")).unwrap();
+    }
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["replay", &corrupt],
+            "report.json is not a valid case report",
+        ),
+        (
+            vec!["explain", &corrupt],
+            "report.json is not a valid case report",
+        ),
+        (vec!["triage", &empty], "no cases in"),
+        (vec!["replay", &missing], "cannot read"),
+        (vec!["import", &missing], "cannot read"),
+        (
+            vec![
+                "shrink",
+                &agreeing,
+                "--engines",
+                "wasmtime-cranelift,wasmtime-winch",
+            ],
+            "does not diverge",
+        ),
+        (
+            vec!["replay", regression, "--engines", "nope"],
+            "unknown engine `nope`",
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_clean_error(&wasmdiff(&args), expected);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

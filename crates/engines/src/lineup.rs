@@ -45,6 +45,11 @@ impl Lineup {
         self.members.iter().map(|m| m.spec).collect()
     }
 
+    /// The configurations' names, in lineup order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.members.iter().map(|m| m.spec.name).collect()
+    }
+
     /// What every engine in the lineup supports.
     pub fn features(&self) -> Features {
         Features::common(self.members.iter().map(|m| &m.spec.features))
@@ -85,6 +90,15 @@ thread_local! {
     static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// `crate-x.y.z/src/file.rs` for a file in cargo's registry, without the machine's paths.
+fn crate_path(file: &str) -> &str {
+    match file.split_once("registry/src/") {
+        // `<index dir>/<crate>-<version>/src/...`: the index directory is machine-specific.
+        Some((_, rest)) => rest.split_once('/').map_or(rest, |(_, path)| path),
+        None => file,
+    }
+}
+
 /// Runs `f`, turning a panic into its message. While `f` runs, the panic hook records the
 /// message quietly instead of printing it (and, with `RUST_BACKTRACE` set, a backtrace);
 /// panics elsewhere still reach the previous hook.
@@ -102,7 +116,7 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
                     .unwrap_or_else(|| "non-text panic payload".to_string());
                 let location = info
                     .location()
-                    .map(|l| format!(" at {l}"))
+                    .map(|l| format!(" at {}:{}:{}", crate_path(l.file()), l.line(), l.column()))
                     .unwrap_or_default();
                 PANIC_MESSAGE.set(Some(format!("panic: {payload}{location}")));
             } else {

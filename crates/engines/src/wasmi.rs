@@ -38,7 +38,7 @@ const FEATURES: Features = Features {
 const KNOWN_BUGS: &[KnownBug] = &[
     KnownBug {
         id: "wasmi-2.0.0-select-eqz",
-        description: "`select` whose condition is `i32.eqz c` (or `c == 0`, `c != 0`) yields its first operand even when c != 0",
+        description: "`select` whose condition is `i32.eqz c` (or `c == 0`, `c != 0`) is fused wrongly and can yield the other operand",
         // The comparison followed by `i32.const 1; i32.and` means the same but is not fused.
         workaround: |module| {
             rewrite_instructions(module, |op| {

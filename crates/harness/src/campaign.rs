@@ -1,24 +1,26 @@
 //! A campaign: seeded inputs through the differential pipeline on worker threads, findings
 //! written as they are found, statistics for a live progress line and a summary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
-use wasmdiff_cases::{Origin, Report, finding_name, save_finding};
+use wasmdiff_cases::{Case, Existing, Origin, Report, finding_name, write_case};
 use wasmdiff_engines::lineup::catch_panic;
 use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, Limits, TrapKind};
-use wasmdiff_gen::{Generator, TestCase};
-use wasmdiff_oracle::{Divergence, DivergenceKind, Step, Verdict};
+use wasmdiff_gen::Generator;
+use wasmdiff_oracle::Verdict;
 
+use crate::artifact::{case_of, presumed_crash};
 use crate::differential::{Checked, Differential};
 use crate::inputs;
+use crate::shrink::{ShrinkBudget, shrink_stored};
 
 /// Default longest input: wasm-smith then makes modules of about 1 KB on average.
 pub const DEFAULT_MAX_INPUT_LEN: usize = 2048;
@@ -36,7 +38,13 @@ pub struct CampaignConfig {
     pub out: PathBuf,
     pub jobs: usize,
     pub max_input_len: usize,
+    /// Shrink new findings in the background with this budget (`None`: do not).
+    pub shrink: Option<ShrinkBudget>,
 }
+
+/// New findings with the same coarse signature shrunk per campaign: more would be one bug
+/// shrunk again and again.
+const SHRINKS_PER_SIGNATURE: usize = 3;
 
 /// Per-engine counts over a campaign.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -62,6 +70,7 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 pub struct Found {
     pub dir: PathBuf,
     pub summary: String,
+    pub signature: String,
     /// The known bugs that explain it, joined by `+`.
     pub known_bug: Option<String>,
 }
@@ -79,6 +88,10 @@ pub struct Stats {
     pub engines: Vec<EngineStats>,
     /// Findings written, in the order found.
     pub findings: Vec<Found>,
+    /// Shrunk cases written, in the order shrunk.
+    pub shrunk: Vec<Found>,
+    /// Findings waiting for the shrinker.
+    pub shrink_queue: usize,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
@@ -199,33 +212,11 @@ fn recover_in_flight(
         }
         let input = fs::read(&path).unwrap_or_default();
         if !input.is_empty() {
-            let case = differential.generate(&input).unwrap_or_else(|_| TestCase {
-                module: Vec::new(),
-                invocations: Vec::new(),
-                generator: Generator::WasmSmith,
-            });
-            let executions: Vec<Execution> = config
-                .engines
-                .iter()
-                .map(|_| Execution::Crashed {
-                    message: "the previous campaign ended while running this input (crash, abort or kill); engine unknown"
-                        .to_string(),
-                })
-                .collect();
-            let verdict = Verdict::Diverge(Divergence {
-                kind: DivergenceKind::Crash,
-                step: Step::Compile,
-                classes: vec![(0..executions.len()).collect()],
-            });
+            let why = "the previous campaign ended while running this input (crash, abort or kill)";
+            let checked = presumed_crash(case_of(differential, &input), config.engines.len(), why);
             let origin = Origin {
                 file: Some(path.display().to_string()),
                 ..Origin::default()
-            };
-            let checked = Checked {
-                case,
-                executions,
-                verdict,
-                known_bugs: Vec::new(),
             };
             recovered.push(save(
                 &config.out,
@@ -264,8 +255,16 @@ fn save(
     };
     let name = finding_name(&checked.verdict, input);
     Ok(Found {
-        dir: save_finding(&dir, &name, Some(input), &checked.case.module, &report)?,
+        dir: write_case(
+            &dir,
+            &name,
+            Some(input),
+            &checked.case.module,
+            &report,
+            Existing::Keep,
+        )?,
         summary: report.summary,
+        signature: report.signature.unwrap_or_default(),
         known_bug: known,
     })
 }
@@ -273,6 +272,8 @@ fn save(
 /// Shared between the workers and the supervising thread.
 struct Shared {
     config: CampaignConfig,
+    /// New findings for the shrinker, by coarse signature count.
+    shrink_queue: Mutex<(Option<mpsc::Sender<PathBuf>>, HashMap<String, usize>)>,
     next_index: AtomicU64,
     stats: Mutex<Stats>,
     start: Instant,
@@ -281,6 +282,28 @@ struct Shared {
 }
 
 impl Shared {
+    /// Queues a new finding for the shrinker, unless enough of its kind were queued already.
+    fn queue_for_shrinking(&self, found: &Found) {
+        if found.known_bug.is_some() {
+            return;
+        }
+        let mut queue = self.shrink_queue.lock().unwrap();
+        let (Some(sender), counts) = &mut *queue else {
+            return;
+        };
+        let coarse = found
+            .signature
+            .split(" ; instructions:")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let count = counts.entry(coarse).or_default();
+        if *count < SHRINKS_PER_SIGNATURE && sender.send(found.dir.clone()).is_ok() {
+            *count += 1;
+            self.stats.lock().unwrap().shrink_queue += 1;
+        }
+    }
+
     /// The next input index to run, or `None` when the campaign is over.
     fn next(&self) -> Option<u64> {
         if self.stop.load(Ordering::Relaxed)
@@ -332,6 +355,9 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
             }
             _ => None,
         };
+        if let Some(found) = &finding {
+            shared.queue_for_shrinking(found);
+        }
         let mut stats = shared.stats.lock().unwrap();
         stats.record(&checked);
         stats.findings.extend(finding);
@@ -342,6 +368,31 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
         engine.busy += time;
     }
     in_flight.finish();
+    Ok(())
+}
+
+/// The shrinker thread: shrinks queued findings one at a time, on its own engines.
+fn shrink_queued(
+    shared: &Shared,
+    queue: mpsc::Receiver<PathBuf>,
+    budget: ShrinkBudget,
+) -> anyhow::Result<()> {
+    let mut differential = Differential::new(&shared.config.engines, shared.config.limits)?;
+    for dir in queue {
+        let shrunk = Case::load(&dir)
+            .and_then(|case| shrink_stored(&mut differential, &case, budget.clone()));
+        let mut stats = shared.stats.lock().unwrap();
+        stats.shrink_queue -= 1;
+        // A finding that no longer shrinks (say, it stopped diverging) keeps its original.
+        if let Ok((dir, report)) = shrunk {
+            stats.shrunk.push(Found {
+                dir,
+                summary: report.summary,
+                signature: report.signature.unwrap_or_default(),
+                known_bug: None,
+            });
+        }
+    }
     Ok(())
 }
 
@@ -361,8 +412,11 @@ pub fn run(
     let mut stats = Stats::new(&config.engines);
     stats.findings = recovered;
     let jobs = config.jobs.max(1);
+    let (sender, receiver) = mpsc::channel();
+    let shrink_budget = config.shrink.clone();
     let shared = Arc::new(Shared {
         config,
+        shrink_queue: Mutex::new((shrink_budget.is_some().then_some(sender), HashMap::new())),
         next_index: AtomicU64::new(0),
         stats: Mutex::new(stats),
         start: Instant::now(),
@@ -385,25 +439,49 @@ pub fn run(
                 .context("cannot start a worker thread")
         })
         .collect::<anyhow::Result<_>>()?;
-    while workers.iter().any(|w| !w.is_finished()) {
+    let shrinker = match shrink_budget {
+        Some(budget) => {
+            let shared = Arc::clone(&shared);
+            Some(
+                std::thread::Builder::new()
+                    .name("wasmdiff-shrinker".into())
+                    .stack_size(shared.config.limits.stack_bytes * 4 + (8 << 20))
+                    .spawn(move || {
+                        if let Err(e) = shrink_queued(&shared, receiver, budget) {
+                            shared.error.lock().unwrap().get_or_insert(e);
+                        }
+                    })
+                    .context("cannot start the shrinker thread")?,
+            )
+        }
+        None => None,
+    };
+    let fuzzing =
+        |workers: &[std::thread::JoinHandle<()>]| workers.iter().any(|w| !w.is_finished());
+    while fuzzing(&workers) || shrinker.as_ref().is_some_and(|s| !s.is_finished()) {
         std::thread::sleep(Duration::from_millis(250));
         let snapshot = {
             let mut stats = shared.stats.lock().unwrap();
-            stats.elapsed = shared.start.elapsed();
+            if fuzzing(&workers) {
+                stats.elapsed = shared.start.elapsed();
+            }
             stats.clone()
         };
         progress(&snapshot);
+        if !fuzzing(&workers) {
+            // No more findings will come: let the shrinker finish its queue and end.
+            shared.shrink_queue.lock().unwrap().0.take();
+        }
     }
-    for worker in workers {
+    for worker in workers.into_iter().chain(shrinker) {
         worker
             .join()
-            .map_err(|_| anyhow::anyhow!("a worker thread panicked"))?;
+            .map_err(|_| anyhow::anyhow!("a campaign thread panicked"))?;
     }
     if let Some(e) = shared.error.lock().unwrap().take() {
         return Err(e);
     }
-    let mut stats = shared.stats.lock().unwrap().clone();
-    stats.elapsed = shared.start.elapsed();
+    let stats = shared.stats.lock().unwrap().clone();
     Ok(stats)
 }
 

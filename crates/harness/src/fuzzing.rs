@@ -36,12 +36,7 @@ pub fn differential(data: &[u8]) -> Option<String> {
         if !checked.known_bugs.is_empty() {
             return None;
         }
-        let names: Vec<&str> = differential
-            .lineup()
-            .specs()
-            .iter()
-            .map(|s| s.name)
-            .collect();
+        let names = differential.lineup().names();
         Some(describe(
             &checked.verdict,
             &names,

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use wasmdiff_campaign::{CampaignConfig, Differential, Stats, campaign, inputs};
 use wasmdiff_cases::Report;
 use wasmdiff_engines::{Engine, EngineSpec, Execution, Limits};
 use wasmdiff_gen::{Features, Invocation};
+use wasmdiff_harness::{CampaignConfig, Differential, Stats, campaign, inputs};
 use wasmdiff_oracle::{DivergenceKind, Verdict};
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -27,6 +27,7 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         out: out.to_path_buf(),
         jobs: 1,
         max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
+        shrink: None,
     }
 }
 

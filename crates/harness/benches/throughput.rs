@@ -1,4 +1,4 @@
-//! Throughput of the differential pipeline (`cargo bench -p wasmdiff-campaign`, or
+//! Throughput of the differential pipeline (`cargo bench -p wasmdiff-harness`, or
 //! `scripts/bench`). Prints execs/s per engine alone and all together on one fixed set of
 //! seeded test cases, the harness overhead, and the conclusive comparisons per second of the
 //! Cranelift + wasmi pair on wasm-smith modules. Speeds are the best of several rounds. The
@@ -9,10 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use wasmdiff_campaign::campaign::peak_memory_bytes;
-use wasmdiff_campaign::{Differential, inputs};
 use wasmdiff_engines::Limits;
 use wasmdiff_gen::TestCase;
+use wasmdiff_harness::campaign::peak_memory_bytes;
+use wasmdiff_harness::{Differential, inputs};
 
 const SEED: u64 = 1;
 const ROUNDS: usize = 5;
@@ -22,7 +22,7 @@ fn input(index: u64, wasm_smith_only: bool) -> Vec<u8> {
     let mut bytes = inputs::input(
         SEED,
         index,
-        wasmdiff_campaign::campaign::DEFAULT_MAX_INPUT_LEN,
+        wasmdiff_harness::campaign::DEFAULT_MAX_INPUT_LEN,
     );
     if wasm_smith_only {
         bytes[0] |= 1;

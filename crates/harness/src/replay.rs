@@ -1,0 +1,185 @@
+//! Replaying stored cases, checking regression expectations, and bucketing cases by signature.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use wasmdiff_cases::{Case, EngineRecord, Expectation, signature};
+use wasmdiff_engines::{EngineSpec, Limits};
+use wasmdiff_oracle::Verdict;
+
+use crate::differential::{Checked, Differential};
+
+/// The engine configurations a case was recorded with, or `engines` if given.
+pub fn lineup(case: &Case, engines: Option<&str>) -> anyhow::Result<Vec<&'static EngineSpec>> {
+    let list = match engines {
+        Some(list) => list.to_string(),
+        None => case
+            .report
+            .engines
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    wasmdiff_engines::parse_list(&list).with_context(|| format!("case {}", case.dir.display()))
+}
+
+/// Runs cases, keeping one [`Differential`] per lineup.
+#[derive(Default)]
+pub struct Replayer {
+    lineups: BTreeMap<Vec<&'static str>, Differential>,
+}
+
+/// A replayed case.
+pub struct Replayed {
+    pub checked: Checked,
+    pub names: Vec<&'static str>,
+    /// The signature of the divergence now observed, if any.
+    pub signature: Option<String>,
+}
+
+impl Replayer {
+    pub fn replay(
+        &mut self,
+        case: &Case,
+        specs: &[&'static EngineSpec],
+    ) -> anyhow::Result<Replayed> {
+        let names: Vec<&'static str> = specs.iter().map(|s| s.name).collect();
+        let differential = match self.lineups.entry(names.clone()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(Differential::new(specs, Limits::default())?)
+            }
+        };
+        let checked = differential.check_case(case.test_case());
+        let signature = signature(
+            &checked.verdict,
+            &names,
+            &checked.executions,
+            &checked.case.module,
+            &checked.case.invocations,
+        );
+        Ok(Replayed {
+            checked,
+            names,
+            signature,
+        })
+    }
+}
+
+/// The expectation a case shows now: agreement, or this divergence pinned to the versions of
+/// the engines it ran on.
+pub fn expectation_now(replayed: &Replayed, specs: &[&'static EngineSpec]) -> Expectation {
+    match (&replayed.checked.verdict, &replayed.signature) {
+        (Verdict::Diverge(_), Some(signature)) => Expectation::Diverge {
+            signature: signature.clone(),
+            pinned: specs.iter().map(|s| EngineRecord::of(s)).collect(),
+            known_bugs: replayed
+                .checked
+                .known_bugs
+                .iter()
+                .map(|b| b.id.to_string())
+                .collect(),
+        },
+        _ => Expectation::Agree,
+    }
+}
+
+/// Whether a replay meets a stored expectation; the error says what differs and what to do.
+pub fn check_expectation(expectation: &Expectation, replayed: &Replayed) -> Result<(), String> {
+    match expectation {
+        Expectation::Agree => match &replayed.checked.verdict {
+            Verdict::Agree => Ok(()),
+            _ => Err(format!(
+                "expected every engine to agree, got: {}",
+                replayed
+                    .signature
+                    .as_deref()
+                    .unwrap_or("an inconclusive comparison")
+            )),
+        },
+        Expectation::Diverge {
+            signature,
+            pinned,
+            known_bugs,
+        } => {
+            for record in pinned {
+                let current = wasmdiff_engines::all()
+                    .into_iter()
+                    .find(|s| s.name == record.name);
+                match current {
+                    None => return Err(format!("engine {} is not in this build", record.name)),
+                    Some(spec) if spec.version != record.version => {
+                        return Err(format!(
+                            "{} is now {} {}, this case was pinned to {}: replay it (`wasmdiff replay`) and update its \
+                             expectation (`wasmdiff promote --force`)",
+                            record.name, spec.engine, spec.version, record.version
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            match &replayed.signature {
+                Some(now) if now != signature => {
+                    return Err(format!("expected `{signature}`, got `{now}`"));
+                }
+                None => {
+                    return Err(format!(
+                        "expected `{signature}`, but the engines no longer diverge"
+                    ));
+                }
+                Some(_) => {}
+            }
+            let explained: Vec<&str> = replayed.checked.known_bugs.iter().map(|b| b.id).collect();
+            if explained != *known_bugs {
+                return Err(format!(
+                    "expected known bugs [{}] to explain it, explained by [{}]",
+                    known_bugs.join(", "),
+                    explained.join(", ")
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Cases with the same signature: one bug.
+pub struct Bucket {
+    pub signature: String,
+    /// Cases in the bucket, smallest module first.
+    pub cases: Vec<Case>,
+}
+
+/// Groups cases by signature, biggest bucket first. Shrunk cases carry a full signature;
+/// unshrunk ones are grouped by their coarse signature, marked as such.
+pub fn triage(cases: Vec<Case>) -> Vec<Bucket> {
+    let mut buckets: BTreeMap<String, Vec<Case>> = BTreeMap::new();
+    for case in cases {
+        let key = match (&case.report.signature, &case.report.shrink) {
+            (Some(signature), Some(_)) => signature.clone(),
+            (Some(signature), None) => {
+                let coarse = signature
+                    .split(" ; instructions:")
+                    .next()
+                    .unwrap_or(signature);
+                format!("{coarse} (not shrunk)")
+            }
+            (None, _) => "no divergence".to_string(),
+        };
+        buckets.entry(key).or_default().push(case);
+    }
+    let mut buckets: Vec<Bucket> = buckets
+        .into_iter()
+        .map(|(signature, mut cases)| {
+            cases.sort_by_key(|c| (c.module.len(), c.dir.clone()));
+            Bucket { signature, cases }
+        })
+        .collect();
+    buckets.sort_by(|a, b| {
+        b.cases
+            .len()
+            .cmp(&a.cases.len())
+            .then_with(|| a.signature.cmp(&b.signature))
+    });
+    buckets
+}

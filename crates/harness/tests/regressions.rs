@@ -1,0 +1,33 @@
+//! Every stored regression case (`corpus/regressions/`) replays as its expectation says.
+
+use std::path::Path;
+
+use wasmdiff_cases::{Case, Version, find_cases};
+use wasmdiff_harness::replay::{self, Replayer, check_expectation};
+
+#[test]
+fn every_regression_case_meets_its_expectation() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/regressions");
+    let dirs = find_cases(&corpus, Version::Original).unwrap();
+    assert!(
+        !dirs.is_empty(),
+        "no regression cases in {}",
+        corpus.display()
+    );
+    let mut replayer = Replayer::default();
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let case = Case::load(dir).unwrap();
+        let expectation = case
+            .report
+            .expectation
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no expectation", dir.display()));
+        let specs = replay::lineup(&case, None).unwrap();
+        let replayed = replayer.replay(&case, &specs).unwrap();
+        if let Err(why) = check_expectation(expectation, &replayed) {
+            failures.push(format!("{}: {why}", dir.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
