@@ -61,7 +61,7 @@ impl Case {
     pub fn test_case(&self) -> TestCase {
         TestCase {
             module: self.module.clone(),
-            invocations: self.report.invocations.clone(),
+            plan: self.report.plan.clone(),
             generator: self.report.generator,
         }
     }
@@ -180,7 +180,7 @@ mod tests {
         fs::write(dir.join(MODULE_FILE), b"\0asm\x01\0\0\0").unwrap();
         let case = Case::load(&dir).unwrap();
         assert_eq!(case.input, None);
-        assert_eq!(case.test_case().invocations, case.report.invocations);
+        assert_eq!(case.test_case().plan, case.report.plan);
         fs::remove_dir_all(&dir).unwrap();
     }
 

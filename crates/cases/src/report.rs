@@ -2,9 +2,11 @@
 //! a one-paragraph human description of the divergence.
 
 use serde::{Deserialize, Serialize};
-use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, ExportValue, KnownBug};
-use wasmdiff_gen::{Generator, Invocation, TestCase};
+use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, ExportValue, KnownBug, Trap};
+use wasmdiff_gen::{Generator, Plan, TestCase, Value};
 use wasmdiff_oracle::{Divergence, Step, Verdict};
+use wasmdiff_proxy::trace::HostResult;
+use wasmdiff_proxy::{Event, FinalState, Outcome};
 
 use crate::signature::signature;
 
@@ -84,9 +86,111 @@ impl EngineOutcome {
                     .map(|e| format!("{}: {}", e.name, e.value))
                     .collect();
             }
+            Execution::Traced { trace } => {
+                outcome.stage = "traced".into();
+                outcome.calls = trace.events.iter().map(event_text).collect();
+                outcome.exports = state_lines(&trace.state);
+            }
         }
         outcome
     }
+}
+
+/// A trace event in one line: `callback(args) -> result`, or
+/// `host(args) = status, read …, wrote …`.
+pub fn event_text(event: &Event<Trap>) -> String {
+    let args = |args: &[Value]| {
+        args.iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match event {
+        Event::Callback {
+            name,
+            args: a,
+            outcome,
+        } => {
+            let result = match outcome {
+                Outcome::Returned(values) => values
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                Outcome::Trapped(trap) => format!("trap {}: {}", trap.kind, trap.message),
+            };
+            format!("{name}({}) -> {result}", args(a))
+        }
+        Event::Host {
+            name,
+            args: a,
+            read,
+            wrote,
+            result,
+        } => {
+            let result = match result {
+                HostResult::Status(code) => code.to_string(),
+                HostResult::Done => "done".into(),
+                HostResult::Trap(why) => format!("trap: {why}"),
+            };
+            let mut text = format!("  {name}({}) = {result}", args(a));
+            if !read.is_empty() {
+                text.push_str(&format!(", read {read}"));
+            }
+            if !wrote.is_empty() {
+                text.push_str(&format!(", wrote {} bytes", wrote.len()));
+            }
+            text
+        }
+    }
+}
+
+/// The final host state, a line per part.
+pub fn state_lines(state: &FinalState) -> Vec<String> {
+    let mut lines: Vec<String> = state
+        .streams
+        .iter()
+        .map(|s| {
+            let local = s
+                .local_response
+                .as_ref()
+                .map(|r| format!(", local response {} {}", r.status, r.body))
+                .unwrap_or_default();
+            format!(
+                "stream {}: {:?}{local}; request {} headers, body {}; response {} headers, body {}",
+                s.context,
+                s.end,
+                s.request.headers.len(),
+                s.request.body,
+                s.response.headers.len(),
+                s.response.body
+            )
+        })
+        .collect();
+    for c in &state.callouts {
+        lines.push(format!("callout {} ({}) to {}", c.id, c.kind, c.upstream));
+    }
+    for (level, message) in &state.logs {
+        lines.push(format!("log {level}: {message}"));
+    }
+    for m in &state.metrics {
+        lines.push(format!("metric {} {}: {}", m.id, m.name, m.value));
+    }
+    for (key, value, cas) in &state.shared_data {
+        lines.push(format!("shared {key} = {value} (cas {cas})"));
+    }
+    for q in &state.queues {
+        lines.push(format!(
+            "queue {} {}: {} items",
+            q.id,
+            q.name,
+            q.items.len()
+        ));
+    }
+    if state.tick_period_ms > 0 {
+        lines.push(format!("tick period {} ms", state.tick_period_ms));
+    }
+    lines
 }
 
 fn call_text(call: &CallOutcome) -> String {
@@ -110,7 +214,7 @@ pub struct Report {
     pub engines: Vec<EngineRecord>,
     pub generator: Generator,
     pub origin: Origin,
-    pub invocations: Vec<Invocation>,
+    pub plan: Plan,
     pub outcomes: Vec<EngineOutcome>,
     /// How this case was shrunk, if it was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -126,7 +230,8 @@ pub struct Size {
     pub module_bytes: usize,
     /// Instructions in the diverging function(s).
     pub instructions: usize,
-    pub invocations: usize,
+    /// Parts of the plan: calls, or scenario parts (streams, headers, chunks, …).
+    pub plan: usize,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub input_bytes: Option<usize>,
 }
@@ -170,14 +275,14 @@ impl Report {
         let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
         Report {
             wasmdiff_version: env!("CARGO_PKG_VERSION").to_string(),
-            summary: describe(verdict, &names, &case.invocations, executions),
-            signature: signature(verdict, &names, executions, &case.module, &case.invocations),
+            summary: describe(verdict, &names, &case.plan, executions),
+            signature: signature(verdict, &names, executions, &case.module, &case.plan),
             verdict: verdict.clone(),
             known_bugs: Vec::new(),
             engines: specs.iter().map(|s| EngineRecord::of(s)).collect(),
             generator: case.generator,
             origin,
-            invocations: case.invocations.clone(),
+            plan: case.plan.clone(),
             outcomes: names
                 .iter()
                 .zip(executions)
@@ -218,6 +323,14 @@ fn observed_at(step: &Step, execution: &Execution) -> String {
             .iter()
             .find(|e| &e.name == name)
             .map_or("(not exported)".into(), |e| e.value.to_string()),
+        (Step::Compile | Step::Instantiate, Execution::Traced { .. }) => "instantiated".into(),
+        (Step::Event(i), Execution::Traced { trace }) => trace
+            .events
+            .get(*i)
+            .map_or("(trace ended)".into(), |e| event_text(e).trim().to_string()),
+        (Step::FinalState, Execution::Traced { trace }) => state_lines(&trace.state).join("; "),
+        // A call plan's steps on a trace, or a trace's on calls: the plans differ.
+        (_, Execution::Ran { .. } | Execution::Traced { .. }) => "(not comparable)".into(),
     }
 }
 
@@ -267,11 +380,11 @@ fn first_difference(step: &Step, a: &Execution, b: &Execution) -> Option<String>
 pub fn describe(
     verdict: &Verdict,
     names: &[&str],
-    invocations: &[Invocation],
+    plan: &Plan,
     executions: &[Execution],
 ) -> String {
     let step_text = |step: &Step| match step {
-        Step::Call(i) => match invocations.get(*i) {
+        Step::Call(i) => match plan.calls().get(*i) {
             Some(inv) => {
                 let args: Vec<String> = inv.args.iter().map(|a| a.to_string()).collect();
                 format!("call #{i} `{}`({})", inv.export, args.join(" "))

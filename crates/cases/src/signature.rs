@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use wasmdiff_engines::{CallOutcome, Execution, ExportValue};
-use wasmdiff_gen::{Invocation, Value};
+use wasmdiff_gen::{Plan, Value};
 use wasmdiff_oracle::{Step, Verdict};
+use wasmdiff_proxy::{Event, Outcome};
 use wasmparser::{ExternalKind, Payload};
 
 use crate::report::classes_text;
@@ -19,14 +20,12 @@ pub fn coarse_signature(
     executions: &[Execution],
 ) -> Option<String> {
     let divergence = verdict.divergence()?;
-    let step = match divergence.step {
-        Step::Compile => "compile",
-        Step::Instantiate => "instantiate",
-        Step::Call(_) => "call",
-        Step::Export(_) => "export",
-    };
     let classes = classes_text(divergence, names, executions, shape);
-    Some(format!("{} at {step}: {classes}", divergence.kind))
+    Some(format!(
+        "{} at {}: {classes}",
+        divergence.kind,
+        divergence.step.kind()
+    ))
 }
 
 /// The full signature: the coarse one plus the distinct instructions of the diverging
@@ -36,12 +35,17 @@ pub fn signature(
     names: &[&str],
     executions: &[Execution],
     module: &[u8],
-    invocations: &[Invocation],
+    plan: &Plan,
 ) -> Option<String> {
     let coarse = coarse_signature(verdict, names, executions)?;
-    let step = &verdict.divergence()?.step;
+    let divergence = verdict.divergence()?;
+    let exports = diverging_exports(
+        &divergence.step,
+        plan,
+        &executions[divergence.classes[0][0]],
+    );
     let functions = function_instructions(module).unwrap_or_default();
-    let instructions: BTreeSet<&str> = diverging_functions(module, step, invocations)
+    let instructions: BTreeSet<&str> = diverging_functions(module, exports.as_deref())
         .into_iter()
         .filter_map(|f| functions.get(f))
         .flatten()
@@ -62,6 +66,27 @@ fn shape(step: &Step, execution: &Execution) -> String {
         (_, Execution::Rejected { .. }) => "rejected".into(),
         (_, Execution::InstantiationFailed { trap }) => format!("instantiation trap {}", trap.kind),
         (Step::Compile | Step::Instantiate, Execution::Ran { .. }) => "instantiated".into(),
+        (Step::Event(i), Execution::Traced { trace }) => match trace.events.get(*i) {
+            Some(Event::Callback {
+                name,
+                outcome: Outcome::Returned(values),
+                ..
+            }) => {
+                let types: Vec<String> = values.iter().map(|v| v.ty().to_string()).collect();
+                format!("callback {name} returned [{}]", types.join(" "))
+            }
+            Some(Event::Callback {
+                name,
+                outcome: Outcome::Trapped(trap),
+                ..
+            }) => format!("callback {name} trap {}", trap.kind),
+            Some(Event::Host { name, result, .. }) => format!("host {name} {result:?}"),
+            None => "trace ended".into(),
+        },
+        (Step::FinalState, Execution::Traced { .. }) => "final state".into(),
+        (Step::Compile | Step::Instantiate, Execution::Traced { .. }) => "instantiated".into(),
+        (_, Execution::Traced { .. }) => "traced".into(),
+        (Step::Event(_) | Step::FinalState, Execution::Ran { .. }) => "ran calls".into(),
         (Step::Call(i), Execution::Ran { calls, .. }) => match calls.get(*i) {
             Some(CallOutcome::Returned(values)) => {
                 let types: Vec<String> = values.iter().map(|v| Value::ty(v).to_string()).collect();
@@ -91,34 +116,42 @@ fn panic_location(message: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The defined functions that a divergence at `step` points at: the called function for a
-/// call, every called function for exported state, all functions otherwise. Indices count
-/// defined functions only.
-pub fn diverging_functions(module: &[u8], step: &Step, invocations: &[Invocation]) -> Vec<usize> {
-    let exports = exported_functions(module);
-    let lookup = |name: &str| {
-        exports
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, index)| *index)
-    };
+/// The exports a divergence at `step` points at, in `execution` (an engine of the first
+/// class): the called function, every called function for exported state, the callback in
+/// progress for a trace event; `None` for all functions.
+pub fn diverging_exports(step: &Step, plan: &Plan, execution: &Execution) -> Option<Vec<String>> {
     match step {
-        Step::Call(i) => invocations
-            .get(*i)
-            .and_then(|inv| lookup(&inv.export))
-            .into_iter()
-            .collect(),
-        Step::Export(_) => {
-            let called: BTreeSet<usize> = invocations
-                .iter()
-                .filter_map(|inv| lookup(&inv.export))
-                .collect();
-            called.into_iter().collect()
-        }
-        Step::Compile | Step::Instantiate => {
-            (0..function_instructions(module).map_or(0, |f| f.len())).collect()
-        }
+        Step::Call(i) => Some(
+            plan.calls()
+                .get(*i)
+                .map(|c| c.export.clone())
+                .into_iter()
+                .collect(),
+        ),
+        Step::Export(_) => Some(plan.calls().iter().map(|c| c.export.clone()).collect()),
+        // Events are recorded as they complete: a host call's callback comes after it.
+        Step::Event(i) => match execution {
+            Execution::Traced { trace } => trace.events.get(*i..)?.iter().find_map(|e| match e {
+                Event::Callback { name, .. } => Some(vec![name.clone()]),
+                Event::Host { .. } => None,
+            }),
+            _ => None,
+        },
+        Step::Compile | Step::Instantiate | Step::FinalState => None,
     }
+}
+
+/// The defined functions exported under `exports` (all defined functions for `None`).
+pub fn diverging_functions(module: &[u8], exports: Option<&[String]>) -> Vec<usize> {
+    let Some(names) = exports else {
+        return (0..function_instructions(module).map_or(0, |f| f.len())).collect();
+    };
+    let indices: BTreeSet<usize> = exported_functions(module)
+        .into_iter()
+        .filter(|(name, _)| names.contains(name))
+        .map(|(_, index)| index)
+        .collect();
+    indices.into_iter().collect()
 }
 
 /// Exported functions as (name, defined function index).
@@ -182,6 +215,7 @@ mod tests {
     use super::*;
     use wasmdiff_engines::Trap;
     use wasmdiff_engines::TrapKind;
+    use wasmdiff_gen::Invocation;
     use wasmdiff_oracle::{Divergence, DivergenceKind};
 
     const WAT: &str = r#"(module
@@ -201,12 +235,22 @@ mod tests {
             export: export.into(),
             args: vec![],
         };
+        let plan = Plan::Calls(vec![call("b"), call("a")]);
+        let ran = Execution::Ran {
+            calls: vec![],
+            exports: vec![],
+        };
+        let exports = |step: Step| diverging_exports(&step, &plan, &ran);
         assert_eq!(
-            diverging_functions(&module, &Step::Call(1), &[call("b"), call("a")]),
+            diverging_functions(&module, exports(Step::Call(1)).as_deref()),
             [0]
         );
         assert_eq!(
-            diverging_functions(&module, &Step::Export("m".into()), &[call("b"), call("a")]),
+            diverging_functions(&module, exports(Step::Export("m".into())).as_deref()),
+            [0, 1]
+        );
+        assert_eq!(
+            diverging_functions(&module, exports(Step::Compile).as_deref()),
             [0, 1]
         );
     }
@@ -214,10 +258,10 @@ mod tests {
     #[test]
     fn signatures_keep_kinds_and_drop_values_and_paths() {
         let module = wat::parse_str(WAT).unwrap();
-        let invocations = [Invocation {
+        let plan = Plan::Calls(vec![Invocation {
             export: "a".into(),
             args: vec![Value::I32(-8)],
-        }];
+        }]);
         let ran = |v: i32| Execution::Ran {
             calls: vec![CallOutcome::Returned(vec![Value::I32(v)])],
             exports: vec![],
@@ -228,8 +272,8 @@ mod tests {
             classes: vec![vec![0], vec![1]],
         });
         let names = ["good", "bad"];
-        let one = signature(&verdict, &names, &[ran(1), ran(2)], &module, &invocations).unwrap();
-        let other = signature(&verdict, &names, &[ran(7), ran(9)], &module, &invocations).unwrap();
+        let one = signature(&verdict, &names, &[ran(1), ran(2)], &module, &plan).unwrap();
+        let other = signature(&verdict, &names, &[ran(7), ran(9)], &module, &plan).unwrap();
         assert_eq!(one, other);
         assert_eq!(
             one,

@@ -21,13 +21,11 @@ pub const REPORT_FILE: &str = "report.json";
 pub fn finding_name(verdict: &Verdict, reproducer: &[u8]) -> String {
     let what = match verdict {
         Verdict::Diverge(d) => {
-            let step = match &d.step {
-                Step::Compile => "compile".to_string(),
-                Step::Instantiate => "instantiate".to_string(),
-                Step::Call(i) => format!("call{i}"),
-                Step::Export(_) => "export".to_string(),
+            let index = match &d.step {
+                Step::Call(i) | Step::Event(i) => i.to_string(),
+                _ => String::new(),
             };
-            format!("{}-{step}", d.kind)
+            format!("{}-{}{index}", d.kind, d.step.kind())
         }
         Verdict::Inconclusive { .. } => "inconclusive".to_string(),
         Verdict::Agree => "agree".to_string(),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use wasmdiff_cases::signature::diverging_exports;
 use wasmdiff_cases::{Case, Existing, Version, describe, find_cases, write_case};
 use wasmdiff_engines::Limits;
 use wasmdiff_harness::Differential;
@@ -55,13 +56,13 @@ pub fn shrink(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
             .expect("a shrunk case records its shrink");
         println!("{}", dir.display());
         println!(
-            "  module {} -> {} bytes, diverging function {} -> {} instructions, calls {} -> {}",
+            "  module {} -> {} bytes, diverging function {} -> {} instructions, plan {} -> {} parts",
             record.from.module_bytes,
             record.to.module_bytes,
             record.from.instructions,
             record.to.instructions,
-            record.from.invocations,
-            record.to.invocations
+            record.from.plan,
+            record.to.plan
         );
         println!(
             "  {} candidates in {:.1} s, ended by {}",
@@ -104,7 +105,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             describe(
                 &checked.verdict,
                 &replayed.names,
-                &checked.case.invocations,
+                &checked.case.plan,
                 &checked.executions
             )
         );
@@ -153,7 +154,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let summary = describe(
         &checked.verdict,
         &replayed.names,
-        &checked.case.invocations,
+        &checked.case.plan,
         &checked.executions,
     );
     println!("case {}: {summary}", case.name());
@@ -174,15 +175,18 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             record.to.instructions
         );
     }
-    let step = checked.verdict.divergence().map(|d| &d.step);
+    let exports = checked.verdict.divergence().and_then(|d| {
+        diverging_exports(
+            &d.step,
+            &checked.case.plan,
+            &checked.executions[d.classes[0][0]],
+        )
+    });
+    // With no divergence (or one of the whole module), nothing is marked.
+    let marked = exports.unwrap_or_default();
     println!(
         "\n{}",
-        show::marked_wat(
-            &checked.case.module,
-            step,
-            &checked.case.invocations,
-            "diverges here"
-        )
+        show::marked_wat(&checked.case.module, Some(&marked), "diverges here")
     );
     show::side_by_side(
         &checked.case,

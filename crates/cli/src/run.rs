@@ -8,7 +8,7 @@ use clap::Args;
 use wasmdiff_cases::{describe, read_module};
 use wasmdiff_engines::Limits;
 use wasmdiff_gen::plan::exported_functions;
-use wasmdiff_gen::{Invocation, Value};
+use wasmdiff_gen::{Invocation, Plan, Value};
 use wasmdiff_harness::Differential;
 use wasmdiff_oracle::Verdict;
 
@@ -63,15 +63,12 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut case = wasmdiff_gen::from_module(module, differential.features())
         .with_context(|| format!("{}", args.file.display()))?;
     if let Some(name) = &args.invoke {
-        case.invocations = vec![invocation(&case.module, name, &args.args)?];
+        case.plan = Plan::Calls(vec![invocation(&case.module, name, &args.args)?]);
     }
     let (executions, verdict) = differential.run(&case);
     let names: Vec<&str> = engines.iter().map(|s| s.name).collect();
     show::side_by_side(&case, &names, &executions, &verdict);
-    println!(
-        "\n{}",
-        describe(&verdict, &names, &case.invocations, &executions)
-    );
+    println!("\n{}", describe(&verdict, &names, &case.plan, &executions));
     Ok(match verdict {
         Verdict::Diverge(_) => ExitCode::from(crate::DIVERGED),
         _ => ExitCode::SUCCESS,

@@ -2,6 +2,8 @@
 //! Engine-specific quirks (error mapping, configuration, what a proposal means there) live in
 //! that engine's file and nowhere else.
 
+#[cfg(any(feature = "wasmtime", feature = "wasmi"))]
+mod backend;
 pub mod limits;
 pub mod lineup;
 pub mod outcome;
@@ -13,6 +15,7 @@ mod wasmi;
 #[cfg(feature = "wasmtime")]
 mod wasmtime;
 
+use wasmdiff_gen::proxy::Scenario;
 use wasmdiff_gen::{Features, Invocation};
 
 pub use limits::Limits;
@@ -24,6 +27,10 @@ pub trait Engine {
     /// Compiles `module`, instantiates it, runs the invocations in order and reads the exported
     /// state. Every outcome, including a rejected module, is data, not an error.
     fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution;
+
+    /// Instantiates a proxy-wasm filter with a fresh host for `scenario` and drives it
+    /// through the scenario, recording its trace.
+    fn run_proxy(&mut self, module: &[u8], scenario: &Scenario) -> Execution;
 }
 
 /// A named engine configuration: what it is, what it supports, how to start it.

@@ -6,7 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use wasmdiff_gen::{Features, TestCase};
+use wasmdiff_gen::{Features, Plan, TestCase};
 
 use crate::limits::Limits;
 use crate::outcome::Execution;
@@ -62,17 +62,19 @@ impl Lineup {
             .iter_mut()
             .map(|member| {
                 let start = Instant::now();
-                let execution =
-                    match catch_panic(|| member.engine.execute(&case.module, &case.invocations)) {
-                        Ok(execution) => execution,
-                        Err(message) => {
-                            // The engine may be left in any state: start it afresh.
-                            if let Ok(engine) = (member.spec.build)(&limits) {
-                                member.engine = engine;
-                            }
-                            Execution::Crashed { message }
+                let execution = match catch_panic(|| match &case.plan {
+                    Plan::Calls(calls) => member.engine.execute(&case.module, calls),
+                    Plan::Proxy(scenario) => member.engine.run_proxy(&case.module, scenario),
+                }) {
+                    Ok(execution) => execution,
+                    Err(message) => {
+                        // The engine may be left in any state: start it afresh.
+                        if let Ok(engine) = (member.spec.build)(&limits) {
+                            member.engine = engine;
                         }
-                    };
+                        Execution::Crashed { message }
+                    }
+                };
                 member.busy += start.elapsed();
                 execution
             })

@@ -184,6 +184,9 @@ pub enum Execution {
         calls: Vec<CallOutcome>,
         exports: Vec<ExportState>,
     },
+    /// A proxy-wasm filter went through a scenario: every callback and host call, and the
+    /// final state.
+    Traced { trace: wasmdiff_proxy::Trace<Trap> },
     /// The engine itself failed (a panic, or a crashed worker): always a finding.
     Crashed { message: String },
 }
@@ -195,21 +198,46 @@ impl Execution {
             Execution::Rejected { message } => format!("rejected: {message}"),
             Execution::InstantiationFailed { trap } => format!("instantiation trap {}", trap.kind),
             Execution::Ran { calls, .. } => format!("ran {} calls", calls.len()),
+            Execution::Traced { trace } => {
+                format!("ran {} callbacks and host calls", trace.events.len())
+            }
             Execution::Crashed { message } => format!("crashed: {message}"),
         }
     }
 }
 
-/// An instantiated module, as each engine provides it to [`drive`].
+/// An instantiated module, as each engine provides it to [`drive`] (and, for proxy-wasm
+/// runs, to the proxy driver through [`crate::proxy::ProxyVm`]).
 pub trait Instance {
     /// Sets the termination budget for the next call.
     fn refuel(&mut self, fuel: u64) -> Result<(), String>;
     /// Calls an export: its results, or the engine's trap in the shared classification.
-    fn call(&mut self, invocation: &Invocation) -> Result<Vec<Value>, Trap>;
+    fn call(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>, Trap>;
     /// Whether the harness limits refused a growth since the last time this was asked.
     fn growth_refused(&mut self) -> bool;
     /// Every exported memory, global and table, in any order.
     fn exports(&mut self) -> Vec<ExportState>;
+    fn has_function(&mut self, name: &str) -> bool;
+    /// The proxy-wasm host of a filter's instance.
+    fn host(&mut self) -> &mut wasmdiff_proxy::Host;
+}
+
+/// One call with a full fuel budget. A refused growth shows as `-1` or a trap: either way not
+/// the module's own doing, so it is reported as the harness limit it is.
+pub fn call_with_budget(
+    instance: &mut dyn Instance,
+    export: &str,
+    args: &[Value],
+    fuel: u64,
+) -> Result<Vec<Value>, Trap> {
+    let result = match instance.refuel(fuel) {
+        Ok(()) => instance.call(export, args),
+        Err(e) => Err(Trap::new(TrapKind::HostError, e)),
+    };
+    if instance.growth_refused() {
+        return Err(Trap::growth_refused());
+    }
+    result
 }
 
 /// Runs the invocations in order on an instance, each with a full fuel budget: the part of
@@ -217,13 +245,7 @@ pub trait Instance {
 pub fn drive(instance: &mut dyn Instance, invocations: &[Invocation], fuel: u64) -> Execution {
     let mut calls = Vec::with_capacity(invocations.len());
     for invocation in invocations {
-        let result = match instance.refuel(fuel) {
-            Ok(()) => instance.call(invocation),
-            Err(e) => Err(Trap::new(TrapKind::HostError, e)),
-        };
-        // A refused growth shows as `-1` or a trap: either way not the module's own doing.
-        let outcome = match result {
-            _ if instance.growth_refused() => CallOutcome::Trapped(Trap::growth_refused()),
+        let outcome = match call_with_budget(instance, &invocation.export, &invocation.args, fuel) {
             Ok(values) => CallOutcome::Returned(values),
             Err(trap) => CallOutcome::Trapped(trap),
         };

@@ -4,6 +4,7 @@
 
 use wasm_encoder::Instruction;
 use wasmdiff_gen::Invocation;
+use wasmdiff_gen::proxy::Scenario;
 use wasmparser::Operator;
 
 use crate::outcome::Execution;
@@ -29,13 +30,21 @@ struct Planted {
     inner: Box<dyn Engine>,
 }
 
+/// `module` with `i32.shr_u` run as `i32.shr_s`; a module the rewriter cannot read goes
+/// through as it is (the inner engine says why).
+fn miscompile(module: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    rewrite_instructions(module, |op| {
+        matches!(op, Operator::I32ShrU).then(|| Splice::Replace(vec![Instruction::I32ShrS]))
+    })
+    .map_or(std::borrow::Cow::Borrowed(module), std::borrow::Cow::Owned)
+}
+
 impl Engine for Planted {
     fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution {
-        let miscompiled = rewrite_instructions(module, |op| {
-            matches!(op, Operator::I32ShrU).then(|| Splice::Replace(vec![Instruction::I32ShrS]))
-        });
-        // A module the rewriter cannot read goes through as is: the inner engine says why.
-        self.inner
-            .execute(miscompiled.as_deref().unwrap_or(module), invocations)
+        self.inner.execute(&miscompile(module), invocations)
+    }
+
+    fn run_proxy(&mut self, module: &[u8], scenario: &Scenario) -> Execution {
+        self.inner.run_proxy(&miscompile(module), scenario)
     }
 }

@@ -1,14 +1,20 @@
 //! wasmi: the register-machine interpreter, with eager or lazy translation.
 
-use wasmdiff_gen::{Features, Invocation, RefHeap, Value};
+use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
+use wasmdiff_gen::{Features, RefHeap, Value};
+use wasmdiff_proxy::{Guest, Host, HostTrap};
 use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
-use wasmi::{CompilationMode, Config, Extern, Module, Ref, Store, TrapCode, Val, ValType};
+use wasmi::{
+    Caller, CompilationMode, Config, Extern, FuncType, Linker, Module, Ref, Store, TrapCode, Val,
+    ValType,
+};
 
 use wasm_encoder::Instruction;
 use wasmparser::Operator;
 
+use crate::backend::{Backend, Cached, Exit, StoreData};
 use crate::limits::{GrowthCap, Limits};
-use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind, drive};
+use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::rewrite::{Splice, rewrite_instructions};
 use crate::{Engine, EngineSpec, KnownBug};
 
@@ -103,13 +109,14 @@ pub const SPECS: &[EngineSpec] = &[
     },
 ];
 
-pub(crate) struct Wasmi {
+struct Wasmi {
     engine: wasmi::Engine,
-    limits: Limits,
+    /// Every proxy-wasm host function, for filters; other modules import nothing.
+    linker: Linker<StoreData>,
 }
 
 impl Wasmi {
-    pub(crate) fn build(mode: CompilationMode, limits: &Limits) -> anyhow::Result<Box<dyn Engine>> {
+    fn build(mode: CompilationMode, limits: &Limits) -> anyhow::Result<Box<dyn Engine>> {
         let mut config = Config::default();
         config
             .consume_fuel(true)
@@ -128,46 +135,128 @@ impl Wasmi {
             .wasm_memory64(FEATURES.memory64)
             .wasm_custom_page_sizes(FEATURES.custom_page_sizes)
             .wasm_wide_arithmetic(FEATURES.wide_arithmetic);
-        Ok(Box::new(Wasmi {
-            engine: wasmi::Engine::new(&config),
-            limits: *limits,
-        }))
+        let engine = wasmi::Engine::new(&config);
+        let mut linker = Linker::new(&engine);
+        for function in HOST_FUNCTIONS {
+            let ty = FuncType::new(
+                function.params.iter().map(val_type),
+                function.results.iter().map(val_type),
+            );
+            linker
+                .func_new(
+                    function.module,
+                    function.name,
+                    ty,
+                    move |mut caller, params, results| {
+                        host_call(&mut caller, function, params, results)
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(Box::new(Cached::new(Wasmi { engine, linker }, limits)))
     }
 }
 
-impl Engine for Wasmi {
-    fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution {
-        let module = match Module::new(&self.engine, module) {
-            Ok(module) => module,
-            Err(e) => {
-                return Execution::Rejected {
-                    message: e.to_string(),
-                };
-            }
-        };
-        let mut store = Store::new(&self.engine, GrowthCap::new(self.limits));
-        store.limiter(|cap| cap);
+impl Backend for Wasmi {
+    type Module = Module;
+    type Session = Session;
+
+    fn compile(&mut self, bytes: &[u8]) -> Result<Module, String> {
+        Module::new(&self.engine, bytes).map_err(|e| e.to_string())
+    }
+
+    fn instantiate(
+        &mut self,
+        module: &Module,
+        data: StoreData,
+        limits: &Limits,
+    ) -> Result<Session, Execution> {
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|data| &mut data.cap);
         // The start function runs under the same budget as a call.
-        if let Err(e) = store.set_fuel(self.limits.fuel) {
-            return Execution::Crashed {
+        store
+            .set_fuel(limits.fuel)
+            .map_err(|e| Execution::Crashed {
                 message: e.to_string(),
-            };
-        }
-        let instance = match wasmi::Instance::new(&mut store, &module, &[]) {
-            Ok(instance) => instance,
+            })?;
+        match self.linker.instantiate_and_start(&mut store, module) {
+            Ok(instance) => Ok(Session { store, instance }),
             Err(e) => {
-                let trap = if store.data_mut().take_refused() {
+                let trap = if store.data_mut().cap.take_refused() {
                     Trap::growth_refused()
                 } else {
                     classify(&e)
                 };
-                return Execution::InstantiationFailed { trap };
+                Err(Execution::InstantiationFailed { trap })
             }
-        };
-        drive(
-            &mut Session { store, instance },
-            invocations,
-            self.limits.fuel,
+        }
+    }
+}
+
+fn val_type(ty: &wasmdiff_gen::ValType) -> ValType {
+    match ty {
+        wasmdiff_gen::ValType::I64 => ValType::I64,
+        _ => ValType::I32,
+    }
+}
+
+impl wasmi::errors::HostError for Exit {}
+
+/// A proxy-wasm host function, called by a filter.
+fn host_call(
+    caller: &mut Caller<'_, StoreData>,
+    function: &'static AbiFunction,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), wasmi::Error> {
+    let args: Vec<Value> = params.iter().map(from_val).collect();
+    match wasmdiff_proxy::host::call(&mut CallerGuest(caller), function, &args) {
+        Ok(values) => {
+            for (slot, value) in results.iter_mut().zip(&values) {
+                *slot = to_val(value);
+            }
+            Ok(())
+        }
+        Err(HostTrap::Exit(code)) => Err(wasmi::Error::host(Exit(code))),
+        // The nested call's own trap, unchanged.
+        Err(HostTrap::Guest(error)) => Err(error),
+    }
+}
+
+/// The filter, as the host sees it during a host call.
+struct CallerGuest<'a, 'b>(&'a mut Caller<'b, StoreData>);
+
+impl Guest for CallerGuest<'_, '_> {
+    type Trap = wasmi::Error;
+
+    fn host(&mut self) -> &mut Host {
+        self.0.data_mut().host()
+    }
+
+    fn memory(&mut self) -> &mut [u8] {
+        match self.0.get_export("memory") {
+            Some(Extern::Memory(memory)) => memory.data_mut(&mut *self.0),
+            _ => &mut [],
+        }
+    }
+
+    fn call(&mut self, export: &str, args: &[Value]) -> Option<Result<Vec<Value>, wasmi::Error>> {
+        let func = self.0.get_export(export)?.into_func()?;
+        let ty = func.ty(&*self.0);
+        // An export of another signature is no allocator.
+        let params: Vec<ValType> = args.iter().map(|a| val_type(&a.ty())).collect();
+        if ty.params() != params.as_slice() {
+            return None;
+        }
+        let args: Vec<Val> = args.iter().map(to_val).collect();
+        let mut results: Vec<Val> = ty
+            .results()
+            .iter()
+            .map(|t| Val::default_for_ty(*t))
+            .collect();
+        Some(
+            func.call(&mut *self.0, &args, &mut results)
+                .map(|()| results.iter().map(from_val).collect()),
         )
     }
 }
@@ -204,8 +293,8 @@ impl wasmi::ResourceLimiter for GrowthCap {
     }
 }
 
-struct Session {
-    store: Store<GrowthCap>,
+pub(crate) struct Session {
+    store: Store<StoreData>,
     instance: wasmi::Instance,
 }
 
@@ -214,11 +303,11 @@ impl Instance for Session {
         self.store.set_fuel(fuel).map_err(|e| e.to_string())
     }
 
-    fn call(&mut self, invocation: &Invocation) -> Result<Vec<Value>, Trap> {
-        let Some(func) = self.instance.get_func(&self.store, &invocation.export) else {
+    fn call(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        let Some(func) = self.instance.get_func(&self.store, export) else {
             return Err(Trap::new(TrapKind::HostError, "no such exported function"));
         };
-        let args: Vec<Val> = invocation.args.iter().map(to_val).collect();
+        let args: Vec<Val> = args.iter().map(to_val).collect();
         let mut results: Vec<Val> = func
             .ty(&self.store)
             .results()
@@ -231,7 +320,15 @@ impl Instance for Session {
     }
 
     fn growth_refused(&mut self) -> bool {
-        self.store.data_mut().take_refused()
+        self.store.data_mut().cap.take_refused()
+    }
+
+    fn has_function(&mut self, name: &str) -> bool {
+        self.instance.get_func(&self.store, name).is_some()
+    }
+
+    fn host(&mut self) -> &mut Host {
+        self.store.data_mut().host()
     }
 
     fn exports(&mut self) -> Vec<ExportState> {
@@ -266,6 +363,9 @@ const NULL_FUNC: Value = Value::Ref {
 /// wasmi reports some spec traps as plain errors (an element segment that does not fit is an
 /// `InstantiationError`, not a trap): they are classified here, as the trap they are.
 fn classify(error: &wasmi::Error) -> Trap {
+    if let Some(exit) = error.downcast_ref::<Exit>() {
+        return Trap::new(TrapKind::HostError, exit);
+    }
     let kind = match error.kind() {
         ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) => {
             TrapKind::TableOutOfBounds

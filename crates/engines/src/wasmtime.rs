@@ -1,12 +1,16 @@
 //! wasmtime: Cranelift (optimizing and not), Winch, and the Pulley interpreter.
 
-use wasmdiff_gen::{Features, Invocation, RefHeap, Value};
+use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
+use wasmdiff_gen::{Features, RefHeap, Value};
+use wasmdiff_proxy::{Guest, Host, HostTrap};
 use wasmtime::{
-    Config, Extern, Func, Module, OptLevel, Ref, Store, Strategy, Trap as WasmtimeTrap, Val,
+    Caller, Config, Extern, Func, FuncType, Linker, Module, OptLevel, Ref, Store, Strategy,
+    Trap as WasmtimeTrap, Val, ValType,
 };
 
+use crate::backend::{Backend, Cached, Exit, StoreData};
 use crate::limits::{GrowthCap, Limits};
-use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind, drive};
+use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::{Engine, EngineSpec};
 
 /// Must match the pinned version in the workspace `Cargo.toml` (a test checks `Cargo.lock`).
@@ -98,7 +102,8 @@ pub const SPECS: &[EngineSpec] = &[
 
 struct Wasmtime {
     engine: wasmtime::Engine,
-    limits: Limits,
+    /// Every proxy-wasm host function, for filters; other modules import nothing.
+    linker: Linker<StoreData>,
 }
 
 impl Wasmtime {
@@ -146,46 +151,128 @@ impl Wasmtime {
             }
         }
         let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Box::new(Wasmtime {
-            engine,
-            limits: *limits,
-        }))
+        let mut linker = Linker::new(&engine);
+        for function in HOST_FUNCTIONS {
+            let ty = FuncType::new(
+                &engine,
+                function.params.iter().map(val_type),
+                function.results.iter().map(val_type),
+            );
+            linker
+                .func_new(
+                    function.module,
+                    function.name,
+                    ty,
+                    move |mut caller, params, results| {
+                        host_call(&mut caller, function, params, results)
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(Box::new(Cached::new(Wasmtime { engine, linker }, limits)))
     }
 }
 
-impl Engine for Wasmtime {
-    fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution {
-        let module = match Module::new(&self.engine, module) {
-            Ok(module) => module,
-            Err(e) => {
-                return Execution::Rejected {
-                    message: format!("{e:#}"),
-                };
-            }
-        };
-        let mut store = Store::new(&self.engine, GrowthCap::new(self.limits));
-        store.limiter(|cap| cap);
+impl Backend for Wasmtime {
+    type Module = Module;
+    type Session = Session;
+
+    fn compile(&mut self, bytes: &[u8]) -> Result<Module, String> {
+        Module::new(&self.engine, bytes).map_err(|e| format!("{e:#}"))
+    }
+
+    fn instantiate(
+        &mut self,
+        module: &Module,
+        data: StoreData,
+        limits: &Limits,
+    ) -> Result<Session, Execution> {
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|data| &mut data.cap);
         // The start function and segment initializers run under the same budget as a call.
-        if let Err(e) = store.set_fuel(self.limits.fuel) {
-            return Execution::Crashed {
+        store
+            .set_fuel(limits.fuel)
+            .map_err(|e| Execution::Crashed {
                 message: e.to_string(),
-            };
-        }
-        let instance = match wasmtime::Instance::new(&mut store, &module, &[]) {
-            Ok(instance) => instance,
+            })?;
+        match self.linker.instantiate(&mut store, module) {
+            Ok(instance) => Ok(Session { store, instance }),
             Err(e) => {
-                let trap = if store.data_mut().take_refused() {
+                let trap = if store.data_mut().cap.take_refused() {
                     Trap::growth_refused()
                 } else {
                     classify(&e)
                 };
-                return Execution::InstantiationFailed { trap };
+                Err(Execution::InstantiationFailed { trap })
             }
-        };
-        drive(
-            &mut Session { store, instance },
-            invocations,
-            self.limits.fuel,
+        }
+    }
+}
+
+fn val_type(ty: &wasmdiff_gen::ValType) -> ValType {
+    match ty {
+        wasmdiff_gen::ValType::I64 => ValType::I64,
+        _ => ValType::I32,
+    }
+}
+
+/// A proxy-wasm host function, called by a filter.
+fn host_call(
+    caller: &mut Caller<'_, StoreData>,
+    function: &'static AbiFunction,
+    params: &[Val],
+    results: &mut [Val],
+) -> wasmtime::Result<()> {
+    let args: Vec<Value> = params.iter().map(from_val).collect();
+    match wasmdiff_proxy::host::call(&mut CallerGuest(caller), function, &args) {
+        Ok(values) => {
+            for (slot, value) in results.iter_mut().zip(&values) {
+                *slot = to_val(value);
+            }
+            Ok(())
+        }
+        Err(HostTrap::Exit(code)) => Err(wasmtime::Error::new(Exit(code))),
+        // The nested call's own trap, unchanged.
+        Err(HostTrap::Guest(error)) => Err(error),
+    }
+}
+
+/// The filter, as the host sees it during a host call.
+struct CallerGuest<'a, 'b>(&'a mut Caller<'b, StoreData>);
+
+impl Guest for CallerGuest<'_, '_> {
+    type Trap = wasmtime::Error;
+
+    fn host(&mut self) -> &mut Host {
+        self.0.data_mut().host()
+    }
+
+    fn memory(&mut self) -> &mut [u8] {
+        match self.0.get_export("memory") {
+            Some(Extern::Memory(memory)) => memory.data_mut(&mut *self.0),
+            _ => &mut [],
+        }
+    }
+
+    fn call(
+        &mut self,
+        export: &str,
+        args: &[Value],
+    ) -> Option<Result<Vec<Value>, wasmtime::Error>> {
+        let func = self.0.get_export(export)?.into_func()?;
+        let ty = func.ty(&*self.0);
+        // An export of another signature is no allocator.
+        let params: Vec<ValType> = args.iter().map(|a| val_type(&a.ty())).collect();
+        if ty.params().len() != params.len()
+            || ty.params().zip(&params).any(|(p, a)| !ValType::eq(&p, a))
+        {
+            return None;
+        }
+        let args: Vec<Val> = args.iter().map(to_val).collect();
+        let mut results: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();
+        Some(
+            func.call(&mut *self.0, &args, &mut results)
+                .map(|()| results.iter().map(from_val).collect()),
         )
     }
 }
@@ -210,8 +297,8 @@ impl wasmtime::ResourceLimiter for GrowthCap {
     }
 }
 
-struct Session {
-    store: Store<GrowthCap>,
+pub(crate) struct Session {
+    store: Store<StoreData>,
     instance: wasmtime::Instance,
 }
 
@@ -220,11 +307,11 @@ impl Instance for Session {
         self.store.set_fuel(fuel).map_err(|e| e.to_string())
     }
 
-    fn call(&mut self, invocation: &Invocation) -> Result<Vec<Value>, Trap> {
-        let Some(func) = self.instance.get_func(&mut self.store, &invocation.export) else {
+    fn call(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        let Some(func) = self.instance.get_func(&mut self.store, export) else {
             return Err(Trap::new(TrapKind::HostError, "no such exported function"));
         };
-        let args: Vec<Val> = invocation.args.iter().map(to_val).collect();
+        let args: Vec<Val> = args.iter().map(to_val).collect();
         let mut results: Vec<Val> = func
             .ty(&self.store)
             .results()
@@ -236,7 +323,15 @@ impl Instance for Session {
     }
 
     fn growth_refused(&mut self) -> bool {
-        self.store.data_mut().take_refused()
+        self.store.data_mut().cap.take_refused()
+    }
+
+    fn has_function(&mut self, name: &str) -> bool {
+        self.instance.get_func(&mut self.store, name).is_some()
+    }
+
+    fn host(&mut self) -> &mut Host {
+        self.store.data_mut().host()
     }
 
     fn exports(&mut self) -> Vec<ExportState> {
@@ -279,6 +374,9 @@ const NULL_FUNC: Value = Value::Ref {
 };
 
 fn classify(error: &wasmtime::Error) -> Trap {
+    if let Some(exit) = error.downcast_ref::<Exit>() {
+        return Trap::new(TrapKind::HostError, exit);
+    }
     let Some(trap) = error.downcast_ref::<WasmtimeTrap>() else {
         return Trap::new(TrapKind::Unclassified, format!("{error:#}"));
     };

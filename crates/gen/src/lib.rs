@@ -4,6 +4,7 @@
 
 pub mod features;
 pub mod plan;
+pub mod proxy;
 pub mod single;
 pub mod swarm;
 pub mod value;
@@ -25,6 +26,10 @@ pub enum Generator {
     Instructions,
     /// A module given by the user.
     File,
+    /// A wasm-smith module shaped as a proxy-wasm filter, with a scenario.
+    RandomFilter,
+    /// A filter built with the proxy-wasm Rust SDK, with a scenario.
+    SdkFilter,
 }
 
 impl Generator {
@@ -33,16 +38,65 @@ impl Generator {
             Generator::WasmSmith => "wasm-smith",
             Generator::Instructions => "instructions",
             Generator::File => "file",
+            Generator::RandomFilter => "random-filter",
+            Generator::SdkFilter => "sdk-filter",
         }
     }
 }
 
-/// A module and the calls to make on it, in order.
+/// What to do with a module.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plan {
+    /// Exported functions to call, in order.
+    Calls(Vec<Invocation>),
+    /// A proxy-wasm filter's life, as a proxy drives it through this scenario.
+    Proxy(proxy::Scenario),
+}
+
+impl Plan {
+    /// The calls of a call plan (none for a scenario).
+    pub fn calls(&self) -> &[Invocation] {
+        match self {
+            Plan::Calls(calls) => calls,
+            Plan::Proxy(_) => &[],
+        }
+    }
+
+    /// How many parts the plan has: calls, or scenario parts (streams, headers, chunks, …).
+    pub fn size(&self) -> usize {
+        match self {
+            Plan::Calls(calls) => calls.len(),
+            Plan::Proxy(scenario) => scenario.size(),
+        }
+    }
+
+    /// Plans one part smaller, for shrinking: the `i`-th drops the `i`-th call (or a scenario
+    /// part).
+    pub fn simplifications(&self) -> Vec<Plan> {
+        match self {
+            Plan::Calls(calls) => (0..calls.len())
+                .map(|i| {
+                    let mut fewer = calls.clone();
+                    fewer.remove(i);
+                    Plan::Calls(fewer)
+                })
+                .collect(),
+            Plan::Proxy(scenario) => scenario
+                .simplifications()
+                .into_iter()
+                .map(Plan::Proxy)
+                .collect(),
+        }
+    }
+}
+
+/// A module and what to do with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestCase {
     #[serde(skip)]
     pub module: Vec<u8>,
-    pub invocations: Vec<Invocation>,
+    pub plan: Plan,
     pub generator: Generator,
 }
 
@@ -73,10 +127,10 @@ pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateEr
     };
     let funcs = plan::exported_functions(&module)
         .map_err(|e| GenerateError::Internal(format!("generated module: {e}")))?;
-    let invocations = plan::plan(&mut Unstructured::new(plan_bytes), &funcs, features)?;
+    let calls = plan::plan(&mut Unstructured::new(plan_bytes), &funcs, features)?;
     Ok(TestCase {
         module,
-        invocations,
+        plan: Plan::Calls(calls),
         generator,
     })
 }
@@ -85,7 +139,7 @@ pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateEr
 pub fn from_module(module: Vec<u8>, features: &Features) -> Result<TestCase, ModuleError> {
     let funcs = plan::exported_functions(&module)?;
     Ok(TestCase {
-        invocations: plan::zero_plan(&funcs, features),
+        plan: Plan::Calls(plan::zero_plan(&funcs, features)),
         module,
         generator: Generator::File,
     })
@@ -143,7 +197,7 @@ mod tests {
             wasmparser::Validator::new_with_features(wasm_features)
                 .validate_all(&case.module)
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-            for inv in &case.invocations {
+            for inv in case.plan.calls() {
                 assert!(inv.args.iter().all(|v| v.ty() != ValType::V128));
             }
         }

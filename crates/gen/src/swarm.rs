@@ -25,7 +25,7 @@ pub fn module(u: &mut Unstructured<'_>, features: &Features) -> Result<Vec<u8>, 
 }
 
 /// Keeps the swarm's choices but only within what every engine supports and compares well.
-fn restrict(c: &mut wasm_smith::Config, f: &Features) {
+pub(crate) fn restrict(c: &mut wasm_smith::Config, f: &Features) {
     c.saturating_float_to_int_enabled &= f.saturating_float_to_int;
     c.sign_extension_ops_enabled &= f.sign_extension;
     c.multi_value_enabled &= f.multi_value;

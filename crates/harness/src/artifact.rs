@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use wasmdiff_cases::{Existing, Origin, Report, write_case};
 use wasmdiff_engines::{EngineSpec, Execution, outcome::fnv1a};
-use wasmdiff_gen::{Generator, TestCase};
+use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_oracle::{Divergence, DivergenceKind, Step, Verdict};
 
 use crate::differential::{Checked, Differential};
@@ -34,7 +34,7 @@ pub fn presumed_crash(case: TestCase, engines: usize, why: &str) -> Checked {
 pub fn case_of(differential: &Differential, input: &[u8]) -> TestCase {
     differential.generate(input).unwrap_or_else(|_| TestCase {
         module: Vec::new(),
-        invocations: Vec::new(),
+        plan: Plan::Calls(Vec::new()),
         generator: Generator::WasmSmith,
     })
 }

@@ -16,6 +16,7 @@ use wasmdiff_engines::lineup::catch_panic;
 use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, Limits, TrapKind};
 use wasmdiff_gen::Generator;
 use wasmdiff_oracle::Verdict;
+use wasmdiff_proxy::{Event, Outcome};
 
 use crate::artifact::{case_of, presumed_crash};
 use crate::differential::{Checked, Differential};
@@ -152,6 +153,22 @@ impl Stats {
                             CallOutcome::Returned(_) => stats.calls_returned += 1,
                             c if c.is_inconclusive() => stats.inconclusive += 1,
                             CallOutcome::Trapped(_) => stats.calls_trapped += 1,
+                        }
+                    }
+                }
+                Execution::Traced { trace } => {
+                    for event in &trace.events {
+                        match event {
+                            Event::Callback {
+                                outcome: Outcome::Returned(_),
+                                ..
+                            } => stats.calls_returned += 1,
+                            Event::Callback {
+                                outcome: Outcome::Trapped(trap),
+                                ..
+                            } if trap.kind.is_inconclusive() => stats.inconclusive += 1,
+                            Event::Callback { .. } => stats.calls_trapped += 1,
+                            Event::Host { .. } => {}
                         }
                     }
                 }

@@ -40,7 +40,7 @@ pub fn differential(data: &[u8]) -> Option<String> {
         Some(describe(
             &checked.verdict,
             &names,
-            &checked.case.invocations,
+            &checked.case.plan,
             &checked.executions,
         ))
     })

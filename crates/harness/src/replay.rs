@@ -57,7 +57,7 @@ impl Replayer {
             &names,
             &checked.executions,
             &checked.case.module,
-            &checked.case.invocations,
+            &checked.case.plan,
         );
         Ok(Replayed {
             checked,

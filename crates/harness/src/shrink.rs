@@ -6,7 +6,7 @@
 //! a fixpoint or until the budget is spent:
 //! 1. the input bytes (chunks removed, zeroed, bytes lowered), each candidate regenerated: the
 //!    result stays a case the generator can produce;
-//! 2. invocations that are not needed, dropped;
+//! 2. plan parts that are not needed (calls, or scenario streams, headers, chunks…), dropped;
 //! 3. the module, with wasm-shrink (seeded: deterministic);
 //! 4. arguments set to zero where that keeps the divergence.
 //!
@@ -18,11 +18,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmdiff_cases::signature::{diverging_functions, function_instructions};
+use wasmdiff_cases::signature::{diverging_exports, diverging_functions, function_instructions};
 use wasmdiff_cases::{
     Case, Existing, Report, SHRUNK_DIR, ShrinkRecord, Size, coarse_signature, write_case,
 };
-use wasmdiff_gen::{Generator, TestCase, Value};
+use wasmdiff_gen::{Generator, Plan, TestCase, Value};
 
 use crate::differential::{Checked, Differential};
 
@@ -157,29 +157,42 @@ impl Shrinker<'_> {
         }
     }
 
-    /// Drops every invocation the divergence does not need, last first.
-    fn drop_invocations(&mut self, case: &mut TestCase) {
-        for index in (0..case.invocations.len()).rev() {
-            let mut candidate = case.clone();
-            candidate.invocations.remove(index);
+    /// Drops each part of the plan the divergence does not need, last first.
+    fn simplify_plan(&mut self, case: &mut TestCase) {
+        for index in (0..case.plan.simplifications().len()).rev() {
+            let Some(plan) = case.plan.simplifications().into_iter().nth(index) else {
+                continue;
+            };
+            let candidate = TestCase {
+                plan,
+                ..case.clone()
+            };
             if self.interesting(&candidate) {
                 *case = candidate;
             }
         }
     }
 
-    /// Sets each argument to zero where the divergence persists: fewer values to read.
+    /// Sets each call argument to zero where the divergence persists: fewer values to read.
     fn zero_arguments(&mut self, case: &mut TestCase) {
-        for call in 0..case.invocations.len() {
-            for arg in 0..case.invocations[call].args.len() {
-                let value = case.invocations[call].args[arg];
-                let zero = Value::zero(value.ty());
-                if value != zero {
-                    let mut candidate = case.clone();
-                    candidate.invocations[call].args[arg] = zero;
-                    if self.interesting(&candidate) {
-                        *case = candidate;
-                    }
+        let positions: Vec<(usize, usize)> = case
+            .plan
+            .calls()
+            .iter()
+            .enumerate()
+            .flat_map(|(call, c)| (0..c.args.len()).map(move |arg| (call, arg)))
+            .collect();
+        for (call, arg) in positions {
+            let mut candidate = case.clone();
+            let Plan::Calls(calls) = &mut candidate.plan else {
+                return;
+            };
+            let value = &mut calls[call].args[arg];
+            let zero = Value::zero(value.ty());
+            if *value != zero {
+                *value = zero;
+                if self.interesting(&candidate) {
+                    *case = candidate;
                 }
             }
         }
@@ -195,7 +208,7 @@ impl Shrinker<'_> {
         if attempts == 0 {
             return;
         }
-        let invocations = case.invocations.clone();
+        let plan = case.plan.clone();
         let generator = case.generator;
         let shrunk = wasm_shrink::WasmShrink::default()
             .attempts(attempts)
@@ -203,7 +216,7 @@ impl Shrinker<'_> {
             .run(case.module.clone(), |module: &[u8]| {
                 let candidate = TestCase {
                     module: module.to_vec(),
-                    invocations: invocations.clone(),
+                    plan: plan.clone(),
                     generator,
                 };
                 anyhow::Ok(self.interesting(&candidate))
@@ -222,8 +235,13 @@ impl Shrinker<'_> {
 pub fn size(checked: &Checked, input: Option<&[u8]>) -> Size {
     let instructions = match checked.verdict.divergence() {
         Some(d) => {
+            let exports = diverging_exports(
+                &d.step,
+                &checked.case.plan,
+                &checked.executions[d.classes[0][0]],
+            );
             let functions = function_instructions(&checked.case.module).unwrap_or_default();
-            diverging_functions(&checked.case.module, &d.step, &checked.case.invocations)
+            diverging_functions(&checked.case.module, exports.as_deref())
                 .iter()
                 .filter_map(|f| functions.get(*f))
                 .map(Vec::len)
@@ -234,7 +252,7 @@ pub fn size(checked: &Checked, input: Option<&[u8]>) -> Size {
     Size {
         module_bytes: checked.case.module.len(),
         instructions,
-        invocations: checked.case.invocations.len(),
+        plan: checked.case.plan.size(),
         input_bytes: input.map(<[u8]>::len),
     }
 }
@@ -278,22 +296,12 @@ pub fn shrink(
     }
     shrinker.pass_limit = usize::MAX;
     loop {
-        let before = (
-            case.module.len(),
-            case.invocations.len(),
-            case.invocations.clone(),
-        );
-        shrinker.drop_invocations(&mut case);
+        let before = (case.module.len(), case.plan.clone());
+        shrinker.simplify_plan(&mut case);
         shrinker.shrink_module(&mut case);
-        shrinker.drop_invocations(&mut case);
+        shrinker.simplify_plan(&mut case);
         shrinker.zero_arguments(&mut case);
-        if (
-            case.module.len(),
-            case.invocations.len(),
-            case.invocations.clone(),
-        ) == before
-            || shrinker.exhausted().is_some()
-        {
+        if (case.module.len(), case.plan.clone()) == before || shrinker.exhausted().is_some() {
             break;
         }
     }

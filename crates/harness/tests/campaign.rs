@@ -179,6 +179,10 @@ impl Engine for Panicky {
             message: "no memories here".into(),
         }
     }
+
+    fn run_proxy(&mut self, module: &[u8], _: &wasmdiff_gen::proxy::Scenario) -> Execution {
+        self.execute(module, &[])
+    }
 }
 
 static PANICKY: EngineSpec = EngineSpec {
@@ -199,7 +203,7 @@ fn an_engine_that_panics_is_reported_as_crashed_and_the_campaign_goes_on() {
     let without = wat::parse_str("(module)").unwrap();
     let case = |module: Vec<u8>| wasmdiff_gen::TestCase {
         module,
-        invocations: vec![],
+        plan: wasmdiff_gen::Plan::Calls(vec![]),
         generator: wasmdiff_gen::Generator::File,
     };
     let (executions, verdict) = differential.run(&case(with_memory.clone()));

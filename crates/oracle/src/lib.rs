@@ -12,8 +12,9 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use wasmdiff_engines::{CallOutcome, Execution, ExportState, ExportValue, TrapKind};
+use wasmdiff_engines::{CallOutcome, Execution, ExportState, ExportValue, Trap, TrapKind};
 use wasmdiff_gen::Value;
+use wasmdiff_proxy::{Event, Outcome, Trace};
 
 /// Where in the run engines were compared.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,6 +27,24 @@ pub enum Step {
     Call(usize),
     /// The exported item of this name, after all calls.
     Export(String),
+    /// The event at this index of a proxy-wasm trace (a callback or a host call).
+    Event(usize),
+    /// The proxy-wasm host's final state (traffic forwarded, responses, callouts, logs, …).
+    FinalState,
+}
+
+impl Step {
+    /// The kind of step, without its index or name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Compile => "compile",
+            Step::Instantiate => "instantiate",
+            Step::Call(_) => "call",
+            Step::Export(_) => "export",
+            Step::Event(_) => "event",
+            Step::FinalState => "final-state",
+        }
+    }
 }
 
 impl fmt::Display for Step {
@@ -35,6 +54,8 @@ impl fmt::Display for Step {
             Step::Instantiate => f.write_str("instantiate"),
             Step::Call(i) => write!(f, "call #{i}"),
             Step::Export(name) => write!(f, "export `{name}`"),
+            Step::Event(i) => write!(f, "trace event #{i}"),
+            Step::FinalState => f.write_str("final host state"),
         }
     }
 }
@@ -57,6 +78,11 @@ pub enum DivergenceKind {
     ReturnValue,
     /// Exported memories, globals or tables differ after the calls.
     ExportedState,
+    /// proxy-wasm traces differ: a callback's result, or a host call (arguments, bytes read
+    /// or written, status).
+    Trace,
+    /// proxy-wasm traces agree but the host ends in different states.
+    FinalState,
 }
 
 impl DivergenceKind {
@@ -69,6 +95,8 @@ impl DivergenceKind {
             DivergenceKind::TrapKind => "trap-kind",
             DivergenceKind::ReturnValue => "return-value",
             DivergenceKind::ExportedState => "exported-state",
+            DivergenceKind::Trace => "trace",
+            DivergenceKind::FinalState => "final-state",
         }
     }
 }
@@ -216,6 +244,16 @@ pub fn compare(executions: &[Execution]) -> Verdict {
 
     // From here on, either all engines rejected the module or failed to instantiate it in the
     // same way (agreement), or all ran it.
+    let traces: Vec<&Trace<Trap>> = executions
+        .iter()
+        .filter_map(|e| match e {
+            Execution::Traced { trace } => Some(trace),
+            _ => None,
+        })
+        .collect();
+    if !traces.is_empty() && traces.len() == executions.len() {
+        return compare_traces(&traces);
+    }
     let runs: Vec<(&[CallOutcome], &[ExportState])> = executions
         .iter()
         .filter_map(|e| match e {
@@ -266,6 +304,61 @@ pub fn compare(executions: &[Execution]) -> Verdict {
             .map(|(x, _)| x.name.clone())
             .unwrap_or_else(|| "(export lists differ)".to_string());
         return diverge(DivergenceKind::ExportedState, Step::Export(name), agreeing);
+    }
+    Verdict::Agree
+}
+
+fn same_event(a: &Event<Trap>, b: &Event<Trap>) -> bool {
+    match (a, b) {
+        (
+            Event::Callback {
+                name,
+                args,
+                outcome,
+            },
+            Event::Callback {
+                name: other_name,
+                args: other_args,
+                outcome: other_outcome,
+            },
+        ) => {
+            name == other_name
+                && same_values(args, other_args)
+                && match (outcome, other_outcome) {
+                    (Outcome::Returned(x), Outcome::Returned(y)) => same_values(x, y),
+                    (Outcome::Trapped(x), Outcome::Trapped(y)) => x.kind == y.kind,
+                    _ => false,
+                }
+        }
+        (a, b) => a == b,
+    }
+}
+
+/// Traces event by event, then the final host state.
+fn compare_traces(traces: &[&Trace<Trap>]) -> Verdict {
+    let longest = traces.iter().map(|t| t.events.len()).max().unwrap_or(0);
+    for index in 0..longest {
+        let step: Vec<Option<&Event<Trap>>> = traces.iter().map(|t| t.events.get(index)).collect();
+        if let Some(verdict) = inconclusive(Step::Event(index), &step, |event| match event {
+            Event::Callback {
+                outcome: Outcome::Trapped(trap),
+                ..
+            } => Some(trap.kind),
+            _ => None,
+        }) {
+            return verdict;
+        }
+        let agreeing = classes(&step, |a, b| match (a, b) {
+            (Some(a), Some(b)) => same_event(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        });
+        if agreeing.len() > 1 {
+            return diverge(DivergenceKind::Trace, Step::Event(index), agreeing);
+        }
+    }
+    let agreeing = classes(traces, |a, b| a.state == b.state);
+    if agreeing.len() > 1 {
+        return diverge(DivergenceKind::FinalState, Step::FinalState, agreeing);
     }
     Verdict::Agree
 }
