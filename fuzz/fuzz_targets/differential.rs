@@ -3,9 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use wasmdiff_harness::{Target, fuzzing};
 
-fuzz_target!(init: wasmdiff_harness::fuzzing::init(), |data: &[u8]| {
-    if let Some(divergence) = wasmdiff_harness::fuzzing::differential(data) {
+fuzz_target!(init: fuzzing::init(), |data: &[u8]| {
+    if let Some(divergence) = fuzzing::check(Target::Modules, data) {
         panic!("wasmdiff divergence: {divergence}");
     }
 });

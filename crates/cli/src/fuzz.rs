@@ -7,15 +7,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmdiff_engines::Limits;
 use wasmdiff_harness::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
 use wasmdiff_harness::shrink::ShrinkBudget;
-use wasmdiff_harness::{CampaignConfig, Stats, inputs};
+use wasmdiff_harness::{CampaignConfig, Stats, Target, inputs};
+
+/// What a campaign tests.
+#[derive(Clone, Copy, ValueEnum)]
+enum TargetArg {
+    /// Random modules, and modules around single instructions, run through calls.
+    Modules,
+    /// proxy-wasm filters (random, and built with the Rust SDK) driven through scenarios.
+    ProxyWasm,
+}
 
 #[derive(Args)]
 pub struct FuzzArgs {
+    /// What to test.
+    #[arg(long, value_enum, default_value = "modules")]
+    target: TargetArg,
     /// Stop after this many seconds (default: until --iterations, or Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
@@ -111,6 +123,10 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         jobs: args.jobs,
         max_input_len: args.max_input_len,
+        target: match args.target {
+            TargetArg::Modules => Target::Modules,
+            TargetArg::ProxyWasm => Target::ProxyWasm,
+        },
         shrink: (!args.no_shrink).then(|| ShrinkBudget {
             evaluations: args.shrink_evaluations,
             interrupt: Some(stop_shrinking),

@@ -6,6 +6,7 @@
 mod cases;
 mod engines;
 mod fuzz;
+mod proxy;
 mod run;
 mod show;
 
@@ -33,6 +34,11 @@ enum Command {
     /// Exit status: 0 when the engines agree (or the comparison is inconclusive), 1 when they
     /// diverge, 2 on a bad input.
     Run(run::RunArgs),
+    /// Drive a proxy-wasm filter through a scenario on every engine; print the traces and the
+    /// first difference.
+    ///
+    /// Exit status: 0 when the traces agree, 1 when they differ, 2 on a bad input.
+    Proxy(proxy::ProxyArgs),
     /// List the engine configurations, their versions and the features they support.
     Engines,
     /// Shrink a finding to a minimal reproducer (written to its `shrunk/` directory).
@@ -81,6 +87,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fuzz(args) => fuzz::main(args),
         Command::Run(args) => run::main(args),
+        Command::Proxy(args) => proxy::main(args),
         Command::Engines => engines::main(),
         Command::Shrink(args) => cases::shrink(args),
         Command::Replay(args) => cases::replay(args),

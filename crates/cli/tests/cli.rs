@@ -358,3 +358,93 @@ fn case_commands_reject_bad_cases_cleanly() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn proxy_drives_a_filter_through_a_scenario_on_every_engine() {
+    let dir = scratch("proxy");
+    let output = wasmdiff(&["proxy", "sdk:auth_callout"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("proxy_on_http_call_response") && stdout.contains("all engines agree"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("local response 401"), "{stdout}");
+
+    // A scenario from a file: the example, printed, edited, read back.
+    let output = wasmdiff(&["proxy", "sdk:config_driven", "--print-scenario"]);
+    let example = String::from_utf8_lossy(&output.stdout).into_owned();
+    let denying = example.replace(
+        r#"{\"header\":\"x-wasmdiff\",\"value\":\"yes\"}"#,
+        r#"{\"deny\":true}"#,
+    );
+    assert_ne!(denying, example);
+    let scenario = write(&dir, "deny.json", denying.as_bytes());
+    let output = wasmdiff(&[
+        "proxy",
+        "sdk:config_driven",
+        "--scenario",
+        &scenario,
+        "--engines",
+        "wasmi-eager,wasmtime-winch",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("local response 403"), "{stdout}");
+
+    // A filter whose trace differs on the planted engine: exit status 1, the first difference.
+    let filter = write(
+        &dir,
+        "shr.wat",
+        br#"(module (memory (export "memory") 1)
+              (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+                i32.const -8 local.get 1 i32.shr_u))"#,
+    );
+    let output = wasmdiff(&["proxy", &filter, "--engines", "wasmi-eager,planted"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(" ! planted") && stdout.contains("trace at trace event #0"),
+        "{stdout}"
+    );
+
+    let unknown = write(
+        &dir,
+        "unknown.wat",
+        br#"(module (import "env" "proxy_teleport" (func)))"#,
+    );
+    let bad_json = write(&dir, "bad.json", b"{ \"streams\": 7 }");
+    for (args, expected) in [
+        (vec!["proxy", "sdk:nope"], "no SDK filter `nope`"),
+        (vec!["proxy", &unknown], "imports `env::proxy_teleport`"),
+        (
+            vec!["proxy", "sdk:queue", "--scenario", &bad_json],
+            "is not a scenario",
+        ),
+        (
+            vec!["proxy", "sdk:queue", "--scenario", "/no/such/file.json"],
+            "cannot read",
+        ),
+    ] {
+        assert_clean_error(&wasmdiff(&args), expected);
+    }
+
+    let out = dir.join("findings").to_string_lossy().into_owned();
+    let output = wasmdiff(&[
+        "fuzz",
+        "--target",
+        "proxy-wasm",
+        "--iterations",
+        "30",
+        "--seed",
+        "4",
+        "--out",
+        &out,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("random-filter") && stdout.contains("sdk-filter"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

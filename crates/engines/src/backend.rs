@@ -6,11 +6,11 @@ use std::fmt;
 
 use wasmdiff_gen::proxy::Scenario;
 use wasmdiff_gen::{Invocation, Value};
-use wasmdiff_proxy::Host;
+use wasmdiff_proxy::{Host, HostTrap};
 
 use crate::Engine;
 use crate::limits::{GrowthCap, Limits};
-use crate::outcome::{Execution, Instance, Trap, call_with_budget, drive};
+use crate::outcome::{Execution, Instance, Trap, call_with_budget, drive, fnv1a};
 
 /// What a store holds: the growth policy and, for filters, the proxy-wasm host.
 pub struct StoreData {
@@ -24,17 +24,28 @@ impl StoreData {
     }
 }
 
-/// The filter called `proc_exit(code)`.
+/// Why a host function stopped the filter, as an engine error: a trap of kind `host-error`.
 #[derive(Debug)]
-pub struct Exit(pub i32);
+pub struct HostStop(pub String);
 
-impl fmt::Display for Exit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "proc_exit({})", self.0)
+impl HostStop {
+    /// The host's own reasons; nested guest traps are re-raised as they are, not through here.
+    pub fn of<T>(trap: HostTrap<T>) -> Result<HostStop, T> {
+        match trap {
+            HostTrap::Exit(code) => Ok(HostStop(format!("proc_exit({code})"))),
+            HostTrap::Panic(message) => Ok(HostStop(format!("host panic in {message}"))),
+            HostTrap::Guest(trap) => Err(trap),
+        }
     }
 }
 
-impl std::error::Error for Exit {}
+impl fmt::Display for HostStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HostStop {}
 
 /// An engine's own part.
 pub trait Backend {
@@ -52,12 +63,21 @@ pub trait Backend {
     ) -> Result<Self::Session, Execution>;
 }
 
-/// An engine from a backend, keeping the last module compiled: a filter is compiled once and
-/// instantiated for each scenario.
+/// Compiled modules kept per engine: every SDK filter, and then some.
+const CACHED_MODULES: usize = 16;
+/// Modules remembered (by digest) as seen once.
+const SEEN_MODULES: usize = 64;
+
+/// An engine from a backend that keeps compiled modules which come back: a filter is compiled
+/// once (well, twice) and instantiated for each scenario, while a stream of one-off modules
+/// never pushes it out.
 pub struct Cached<B: Backend> {
     backend: B,
     limits: Limits,
-    compiled: Option<(Vec<u8>, B::Module)>,
+    /// Most recently used last.
+    compiled: Vec<(Vec<u8>, B::Module)>,
+    /// Digests of modules compiled once and not cached, most recent last.
+    seen: Vec<u64>,
 }
 
 impl<B: Backend> Cached<B> {
@@ -65,19 +85,37 @@ impl<B: Backend> Cached<B> {
         Cached {
             backend,
             limits: *limits,
-            compiled: None,
+            compiled: Vec::new(),
+            seen: Vec::new(),
         }
     }
 
     fn session(&mut self, bytes: &[u8], host: Option<Host>) -> Result<B::Session, Execution> {
-        let module = match &self.compiled {
-            Some((cached, module)) if cached == bytes => module.clone(),
-            _ => {
+        let module = match self.compiled.iter().position(|(cached, _)| cached == bytes) {
+            Some(at) => {
+                let entry = self.compiled.remove(at);
+                let module = entry.1.clone();
+                self.compiled.push(entry);
+                module
+            }
+            None => {
                 let module = self
                     .backend
                     .compile(bytes)
                     .map_err(|message| Execution::Rejected { message })?;
-                self.compiled = Some((bytes.to_vec(), module.clone()));
+                let digest = fnv1a(bytes);
+                if let Some(at) = self.seen.iter().position(|d| *d == digest) {
+                    self.seen.remove(at);
+                    if self.compiled.len() == CACHED_MODULES {
+                        self.compiled.remove(0);
+                    }
+                    self.compiled.push((bytes.to_vec(), module.clone()));
+                } else {
+                    if self.seen.len() == SEEN_MODULES {
+                        self.seen.remove(0);
+                    }
+                    self.seen.push(digest);
+                }
                 module
             }
         };

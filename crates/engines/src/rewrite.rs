@@ -72,3 +72,9 @@ pub fn rewrite_instructions(
         .ok()?;
     Some(out.finish())
 }
+
+/// `module` decoded and encoded again, unchanged in meaning (a baseline for rewrites: the
+/// encoder may normalize an encoding, and that alone can change what an engine does).
+pub fn roundtrip(module: &[u8]) -> Option<Vec<u8>> {
+    rewrite_instructions(module, |_| None)
+}

@@ -2,7 +2,7 @@
 
 use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
 use wasmdiff_gen::{Features, RefHeap, Value};
-use wasmdiff_proxy::{Guest, Host, HostTrap};
+use wasmdiff_proxy::{Guest, Host};
 use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
 use wasmi::{
     Caller, CompilationMode, Config, Extern, FuncType, Linker, Module, Ref, Store, TrapCode, Val,
@@ -12,7 +12,7 @@ use wasmi::{
 use wasm_encoder::Instruction;
 use wasmparser::Operator;
 
-use crate::backend::{Backend, Cached, Exit, StoreData};
+use crate::backend::{Backend, Cached, HostStop, StoreData};
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::rewrite::{Splice, rewrite_instructions};
@@ -200,7 +200,7 @@ fn val_type(ty: &wasmdiff_gen::ValType) -> ValType {
     }
 }
 
-impl wasmi::errors::HostError for Exit {}
+impl wasmi::errors::HostError for HostStop {}
 
 /// A proxy-wasm host function, called by a filter.
 fn host_call(
@@ -217,9 +217,8 @@ fn host_call(
             }
             Ok(())
         }
-        Err(HostTrap::Exit(code)) => Err(wasmi::Error::host(Exit(code))),
-        // The nested call's own trap, unchanged.
-        Err(HostTrap::Guest(error)) => Err(error),
+        // A nested call's own trap goes on unchanged.
+        Err(trap) => Err(HostStop::of(trap).map_or_else(|nested| nested, wasmi::Error::host)),
     }
 }
 
@@ -363,8 +362,8 @@ const NULL_FUNC: Value = Value::Ref {
 /// wasmi reports some spec traps as plain errors (an element segment that does not fit is an
 /// `InstantiationError`, not a trap): they are classified here, as the trap they are.
 fn classify(error: &wasmi::Error) -> Trap {
-    if let Some(exit) = error.downcast_ref::<Exit>() {
-        return Trap::new(TrapKind::HostError, exit);
+    if let Some(stop) = error.downcast_ref::<HostStop>() {
+        return Trap::new(TrapKind::HostError, stop);
     }
     let kind = match error.kind() {
         ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) => {

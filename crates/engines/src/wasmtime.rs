@@ -2,13 +2,13 @@
 
 use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
 use wasmdiff_gen::{Features, RefHeap, Value};
-use wasmdiff_proxy::{Guest, Host, HostTrap};
+use wasmdiff_proxy::{Guest, Host};
 use wasmtime::{
     Caller, Config, Extern, Func, FuncType, Linker, Module, OptLevel, Ref, Store, Strategy,
     Trap as WasmtimeTrap, Val, ValType,
 };
 
-use crate::backend::{Backend, Cached, Exit, StoreData};
+use crate::backend::{Backend, Cached, HostStop, StoreData};
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::{Engine, EngineSpec};
@@ -231,9 +231,8 @@ fn host_call(
             }
             Ok(())
         }
-        Err(HostTrap::Exit(code)) => Err(wasmtime::Error::new(Exit(code))),
-        // The nested call's own trap, unchanged.
-        Err(HostTrap::Guest(error)) => Err(error),
+        // A nested call's own trap goes on unchanged.
+        Err(trap) => Err(HostStop::of(trap).map_or_else(|nested| nested, wasmtime::Error::new)),
     }
 }
 
@@ -374,8 +373,8 @@ const NULL_FUNC: Value = Value::Ref {
 };
 
 fn classify(error: &wasmtime::Error) -> Trap {
-    if let Some(exit) = error.downcast_ref::<Exit>() {
-        return Trap::new(TrapKind::HostError, exit);
+    if let Some(stop) = error.downcast_ref::<HostStop>() {
+        return Trap::new(TrapKind::HostError, stop);
     }
     let Some(trap) = error.downcast_ref::<WasmtimeTrap>() else {
         return Trap::new(TrapKind::Unclassified, format!("{error:#}"));

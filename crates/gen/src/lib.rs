@@ -5,6 +5,7 @@
 pub mod features;
 pub mod plan;
 pub mod proxy;
+pub mod rng;
 pub mod single;
 pub mod swarm;
 pub mod value;
@@ -131,6 +132,38 @@ pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateEr
     Ok(TestCase {
         module,
         plan: Plan::Calls(calls),
+        generator,
+    })
+}
+
+/// Turns input bytes into a proxy-wasm test case: a filter and a scenario to drive it through.
+///
+/// Layout: byte 0's low bit chooses the filter's kind (one of `sdk_filters`, picked by byte 1,
+/// or a random wasm-smith filter made from the middle bytes); its other bits say how many
+/// trailing bytes make the scenario.
+pub fn generate_proxy(
+    data: &[u8],
+    features: &Features,
+    sdk_filters: &[&[u8]],
+) -> Result<TestCase, GenerateError> {
+    let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
+    let (module, generator, scenario_bytes) = if header & 1 == 0 && !sdk_filters.is_empty() {
+        let (&pick, rest) = rest.split_first().unwrap_or((&0, &[]));
+        (
+            sdk_filters[pick as usize % sdk_filters.len()].to_vec(),
+            Generator::SdkFilter,
+            rest,
+        )
+    } else {
+        let scenario_len = (rest.len() / 2).min(usize::from(header >> 1) * 8);
+        let (module_bytes, scenario_bytes) = rest.split_at(rest.len() - scenario_len);
+        let module = proxy::random_filter(&mut Unstructured::new(module_bytes), features)?;
+        (module, Generator::RandomFilter, scenario_bytes)
+    };
+    let scenario = proxy::arbitrary_scenario(&mut Unstructured::new(scenario_bytes))?;
+    Ok(TestCase {
+        module,
+        plan: Plan::Proxy(scenario),
         generator,
     })
 }

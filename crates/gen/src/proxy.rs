@@ -305,6 +305,66 @@ impl Scenario {
     }
 }
 
+/// A scenario for trying a filter by hand: one authorized POST with a body in two chunks and
+/// a 200 response, a second GET, an auth service that says 200, and a tick after each stream.
+pub fn example_scenario() -> Scenario {
+    let pairs = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (Bytes::from(*k), Bytes::from(*v)))
+            .collect()
+    };
+    let response = Message {
+        headers: pairs(&[(":status", "200"), ("content-type", "text/plain")]),
+        body: vec![Bytes::from("all secret "), Bytes::from("things")],
+        trailers: Vec::new(),
+    };
+    Scenario {
+        time_nanos: 1_700_000_000_000_000_000,
+        random_seed: 1,
+        log_level: 0,
+        environment: pairs(&[("WASMDIFF", "1")]),
+        vm_configuration: Bytes::default(),
+        plugin_configuration: Bytes::from("{\"header\":\"x-wasmdiff\",\"value\":\"yes\"}"),
+        properties: pairs(&[("plugin_name", "example")]),
+        streams: vec![
+            Stream {
+                request: Message {
+                    headers: pairs(&[
+                        (":method", "POST"),
+                        (":path", "/login"),
+                        (":authority", "example.com"),
+                        ("authorization", "Bearer allow"),
+                        ("user-agent", "curl/8.0"),
+                        ("x-debug", "1"),
+                    ]),
+                    body: vec![Bytes::from("user=alice&pass"), Bytes::from("word=secret")],
+                    trailers: Vec::new(),
+                },
+                response: response.clone(),
+            },
+            Stream {
+                request: Message {
+                    headers: pairs(&[
+                        (":method", "GET"),
+                        (":path", "/items"),
+                        (":authority", "example.com"),
+                    ]),
+                    body: Vec::new(),
+                    trailers: Vec::new(),
+                },
+                response,
+            },
+        ],
+        ticks_per_stream: 1,
+        callout_responses: vec![CalloutResponse {
+            headers: pairs(&[(":status", "200")]),
+            body: Bytes::default(),
+            trailers: Vec::new(),
+        }],
+    }
+}
+
 const HEADER_NAMES: &[&str] = &[
     ":method",
     ":path",

@@ -43,6 +43,7 @@ pub(crate) fn restrict(c: &mut wasm_smith::Config, f: &Features) {
     c.gc_enabled &= f.gc && c.reference_types_enabled;
     c.shared_everything_threads_enabled = false;
     c.custom_descriptors_enabled = false;
+    c.compact_imports_enabled = false;
     c.acquire_release_atomics_enabled = false;
     c.multibyte_array_access_enabled = false;
     c.max_memories = c.max_memories.min(if f.multi_memory { 4 } else { 1 });

@@ -19,7 +19,7 @@ use wasmdiff_oracle::Verdict;
 use wasmdiff_proxy::{Event, Outcome};
 
 use crate::artifact::{case_of, presumed_crash};
-use crate::differential::{Checked, Differential};
+use crate::differential::{Checked, Differential, Target};
 use crate::inputs;
 use crate::shrink::{ShrinkBudget, shrink_stored};
 
@@ -41,6 +41,7 @@ pub struct CampaignConfig {
     pub max_input_len: usize,
     /// Shrink new findings in the background with this budget (`None`: do not).
     pub shrink: Option<ShrinkBudget>,
+    pub target: Target,
 }
 
 /// New findings with the same coarse signature shrunk per campaign: more would be one bug
@@ -338,7 +339,7 @@ impl Shared {
 
 fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     let config = &shared.config;
-    let mut differential = Differential::new(&config.engines, config.limits)?;
+    let mut differential = Differential::for_target(&config.engines, config.limits, config.target)?;
     let mut in_flight = InFlight::open(&config.out, worker)?;
     while let Some(index) = shared.next() {
         let input = inputs::input(config.seed, index, config.max_input_len);
@@ -394,7 +395,11 @@ fn shrink_queued(
     queue: mpsc::Receiver<PathBuf>,
     budget: ShrinkBudget,
 ) -> anyhow::Result<()> {
-    let mut differential = Differential::new(&shared.config.engines, shared.config.limits)?;
+    let mut differential = Differential::for_target(
+        &shared.config.engines,
+        shared.config.limits,
+        shared.config.target,
+    )?;
     for dir in queue {
         let shrunk = Case::load(&dir)
             .and_then(|case| shrink_stored(&mut differential, &case, budget.clone()));
@@ -423,7 +428,7 @@ pub fn run(
 ) -> anyhow::Result<Stats> {
     fs::create_dir_all(&config.out)
         .with_context(|| format!("cannot create {}", config.out.display()))?;
-    let probe = Differential::new(&config.engines, config.limits)?;
+    let probe = Differential::for_target(&config.engines, config.limits, config.target)?;
     let recovered = recover_in_flight(&config, &probe)?;
     drop(probe);
     let mut stats = Stats::new(&config.engines);

@@ -6,10 +6,10 @@ use std::cell::RefCell;
 use wasmdiff_cases::describe;
 use wasmdiff_engines::Limits;
 
-use crate::differential::Differential;
+use crate::differential::{Differential, Target};
 
 thread_local! {
-    static DIFFERENTIAL: RefCell<Option<Differential>> = const { RefCell::new(None) };
+    static LINEUPS: RefCell<Vec<(Target, Differential)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Process setup for a fuzz target: no Rust backtraces on the hot path (see the README).
@@ -18,19 +18,22 @@ pub fn init() {
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
 }
 
-/// Runs `data` on the engines named by `WASMDIFF_ENGINES` (default: the default lineup) and
-/// returns a description of the divergence, if no known engine bug explains it. Inputs that
-/// make no test case are skipped.
-pub fn differential(data: &[u8]) -> Option<String> {
-    DIFFERENTIAL.with_borrow_mut(|slot| {
-        let differential = slot.get_or_insert_with(|| {
+/// Runs `data` for `target` on the engines named by `WASMDIFF_ENGINES` (default: the default
+/// lineup) and describes the divergence, if no known engine bug explains it (a host panic
+/// always counts). Inputs that make no test case are skipped.
+pub fn check(target: Target, data: &[u8]) -> Option<String> {
+    LINEUPS.with_borrow_mut(|lineups| {
+        if !lineups.iter().any(|(t, _)| *t == target) {
             let specs = match std::env::var("WASMDIFF_ENGINES") {
                 Ok(list) => wasmdiff_engines::parse_list(&list),
                 Err(_) => Ok(wasmdiff_engines::defaults()),
             }
             .unwrap_or_else(|e| panic!("WASMDIFF_ENGINES: {e}"));
-            Differential::new(&specs, Limits::default()).unwrap_or_else(|e| panic!("{e:#}"))
-        });
+            let differential = Differential::for_target(&specs, Limits::default(), target)
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            lineups.push((target, differential));
+        }
+        let (_, differential) = lineups.iter_mut().find(|(t, _)| *t == target)?;
         let checked = differential.check(data).ok()?;
         checked.verdict.divergence()?;
         if !checked.known_bugs.is_empty() {

@@ -1,30 +1,14 @@
 //! Campaign inputs: input `index` of seed `seed` is always the same bytes, on any machine, so a
 //! report's `(seed, index)` makes its input again.
 
-/// SplitMix64: tiny, fast, and fixed here so that inputs never change with a dependency.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+use wasmdiff_gen::rng::SplitMix64;
 
 /// The bytes of input `index` of a campaign seeded with `seed`: 1 to `max_len` bytes.
 pub fn input(seed: u64, index: u64, max_len: usize) -> Vec<u8> {
-    let mut rng = SplitMix64(seed);
-    let mut rng = SplitMix64(rng.next() ^ index.wrapping_mul(0xd1b5_4a32_d192_ed03));
-    let len = 1 + (rng.next() % max_len.max(1) as u64) as usize;
-    let mut bytes = Vec::with_capacity(len + 8);
-    while bytes.len() < len {
-        bytes.extend_from_slice(&rng.next().to_le_bytes());
-    }
-    bytes.truncate(len);
-    bytes
+    let mut rng =
+        SplitMix64(SplitMix64(seed).next_u64() ^ index.wrapping_mul(0xd1b5_4a32_d192_ed03));
+    let len = 1 + (rng.next_u64() % max_len.max(1) as u64) as usize;
+    rng.bytes(len)
 }
 
 /// A seed for when none is given (printed, so the campaign can be repeated).
@@ -32,7 +16,7 @@ pub fn fresh_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    SplitMix64(nanos ^ u64::from(std::process::id())).next()
+    SplitMix64(nanos ^ u64::from(std::process::id())).next_u64()
 }
 
 #[cfg(test)]

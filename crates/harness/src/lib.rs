@@ -9,4 +9,4 @@ pub mod replay;
 pub mod shrink;
 
 pub use campaign::{CampaignConfig, EngineStats, Found, Stats};
-pub use differential::{Checked, Differential};
+pub use differential::{Checked, Differential, Target};

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use wasmdiff_cases::Report;
 use wasmdiff_engines::{Engine, EngineSpec, Execution, Limits};
 use wasmdiff_gen::{Features, Invocation};
-use wasmdiff_harness::{CampaignConfig, Differential, Stats, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, Stats, Target, campaign, inputs};
 use wasmdiff_oracle::{DivergenceKind, Verdict};
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -28,6 +28,7 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         jobs: 1,
         max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
         shrink: None,
+        target: Target::Modules,
     }
 }
 

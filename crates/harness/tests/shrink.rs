@@ -9,7 +9,7 @@ use wasmdiff_engines::Limits;
 use wasmdiff_gen::Generator;
 use wasmdiff_harness::replay::{self, Replayer};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
-use wasmdiff_harness::{CampaignConfig, Differential, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, Target, campaign, inputs};
 
 fn planted() -> Differential {
     Differential::new(
@@ -128,6 +128,7 @@ fn a_campaign_leaves_shrunk_cases_that_replay() {
         jobs: 1,
         max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
         shrink: Some(ShrinkBudget::default()),
+        target: Target::Modules,
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(!stats.findings.is_empty());

@@ -83,6 +83,8 @@ pub enum DivergenceKind {
     Trace,
     /// proxy-wasm traces agree but the host ends in different states.
     FinalState,
+    /// The proxy-wasm host itself panicked (a wasmdiff bug), whatever the engines agree on.
+    HostPanic,
 }
 
 impl DivergenceKind {
@@ -97,6 +99,7 @@ impl DivergenceKind {
             DivergenceKind::ExportedState => "exported-state",
             DivergenceKind::Trace => "trace",
             DivergenceKind::FinalState => "final-state",
+            DivergenceKind::HostPanic => "host-panic",
         }
     }
 }
@@ -334,8 +337,15 @@ fn same_event(a: &Event<Trap>, b: &Event<Trap>) -> bool {
     }
 }
 
-/// Traces event by event, then the final host state.
+/// Traces event by event, then the final host state. A host panic comes first: it is a bug
+/// even when every engine agrees.
 fn compare_traces(traces: &[&Trace<Trap>]) -> Verdict {
+    if traces.iter().any(|t| !t.state.host_panics.is_empty()) {
+        let panicked = classes(traces, |a, b| {
+            a.state.host_panics.is_empty() == b.state.host_panics.is_empty()
+        });
+        return diverge(DivergenceKind::HostPanic, Step::FinalState, panicked);
+    }
     let longest = traces.iter().map(|t| t.events.len()).max().unwrap_or(0);
     for index in 0..longest {
         let step: Vec<Option<&Event<Trap>>> = traces.iter().map(|t| t.events.get(index)).collect();

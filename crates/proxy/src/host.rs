@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use wasmdiff_gen::Value;
 use wasmdiff_gen::proxy::{AbiFunction, Bytes, CalloutResponse, Pairs, Scenario};
+use wasmdiff_gen::rng::SplitMix64;
 
 use crate::abi::{self, buffer, errno, map, metric, status};
 use crate::maps;
@@ -32,6 +33,8 @@ pub enum HostTrap<T> {
     Exit(i32),
     /// A nested call into the filter (its allocator) trapped.
     Guest(T),
+    /// The host itself panicked: a bug in this host, recorded in the final state.
+    Panic(String),
 }
 
 /// A host call that was recorded: see [`crate::trace::Event::Host`].
@@ -68,7 +71,7 @@ pub(crate) struct StreamState {
 pub struct Host {
     start_nanos: u64,
     pub(crate) now_nanos: u64,
-    rng: u64,
+    rng: SplitMix64,
     log_level: u32,
     environment: Pairs,
     vm_configuration: Bytes,
@@ -91,6 +94,7 @@ pub struct Host {
     tick_period_ms: u32,
     logs: Vec<(u32, Bytes)>,
     calls: Vec<HostCall>,
+    host_panics: Vec<String>,
 }
 
 /// Streams' context ids start after the root context's.
@@ -103,7 +107,7 @@ impl Host {
         Host {
             start_nanos: scenario.time_nanos,
             now_nanos: scenario.time_nanos,
-            rng: scenario.random_seed,
+            rng: SplitMix64(scenario.random_seed),
             log_level: scenario.log_level,
             environment: scenario.environment.clone(),
             vm_configuration: scenario.vm_configuration.clone(),
@@ -123,6 +127,7 @@ impl Host {
             tick_period_ms: 0,
             logs: Vec::new(),
             calls: Vec::new(),
+            host_panics: Vec::new(),
         }
     }
 
@@ -183,19 +188,6 @@ impl Host {
         .ok_or(status::NOT_FOUND)
     }
 
-    fn random_bytes(&mut self, len: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(len + 8);
-        while out.len() < len {
-            self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.rng;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-        }
-        out.truncate(len);
-        out
-    }
-
     fn environment_strings(&self) -> Vec<Vec<u8>> {
         self.environment
             .iter()
@@ -237,6 +229,7 @@ impl Host {
             queues: self.queues.iter().map(|(q, _)| q.clone()).collect(),
             tick_period_ms: self.tick_period_ms,
             properties: self.properties_set.clone(),
+            host_panics: self.host_panics.clone(),
         }
     }
 }
@@ -374,7 +367,22 @@ pub fn call<G: Guest>(
         wrote: Vec::new(),
         fault,
     };
-    let outcome = dispatch(&mut call, function.name, args);
+    // A panic here is this host's bug: it must not take the engine down with it, and it must
+    // not go unnoticed either.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(&mut call, function.name, args)
+    }))
+    .unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        Err(Stop::Trap(HostTrap::Panic(format!(
+            "{}: {message}",
+            function.name
+        ))))
+    });
     let (result, returned) = match outcome {
         Ok(()) if function.results.is_empty() => (HostResult::Done, Ok(Vec::new())),
         Ok(()) => (HostResult::Status(status::OK), Ok(vec![Value::I32(0)])),
@@ -383,7 +391,11 @@ pub fn call<G: Guest>(
             let text = match &trap {
                 HostTrap::Exit(code) => format!("proc_exit({code})"),
                 HostTrap::Guest(_) => "a nested call into the filter trapped".to_string(),
+                HostTrap::Panic(message) => format!("host panic in {message}"),
             };
+            if let HostTrap::Panic(message) = &trap {
+                call.guest.host().host_panics.push(message.clone());
+            }
             (HostResult::Trap(text), Err(trap))
         }
     };
@@ -788,7 +800,7 @@ fn dispatch<G: Guest>(c: &mut Call<'_, G>, name: &str, a: &[Value]) -> Result<()
             if len > 65536 {
                 return Err(errno::INVAL.into());
             }
-            let bytes = c.host().random_bytes(len as usize);
+            let bytes = c.host().rng.bytes(len as usize);
             c.write(ptr, &bytes)
         }
         "environ_sizes_get" => {

@@ -129,6 +129,9 @@ pub struct FinalState {
     pub queues: Vec<Queue>,
     pub tick_period_ms: u32,
     pub properties: Pairs,
+    /// Panics of the host itself (each a bug in wasmdiff): always a finding.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub host_panics: Vec<String>,
 }
 
 /// A run of a filter through a scenario on one engine.

@@ -1,0 +1,91 @@
+//! `wasmdiff proxy FILTER`: one proxy-wasm filter through one scenario on every engine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use wasmdiff_cases::{describe, read_module};
+use wasmdiff_engines::Limits;
+use wasmdiff_gen::proxy::{Scenario, example_scenario};
+use wasmdiff_gen::{Generator, Plan, TestCase};
+use wasmdiff_harness::{Differential, Target};
+use wasmdiff_oracle::Verdict;
+
+use crate::show;
+
+#[derive(Args)]
+pub struct ProxyArgs {
+    /// The filter: a `.wasm` or `.wat` file, or `sdk:NAME` for a built-in SDK filter
+    /// (header_rewrite, auth_callout, body_rewrite, config_driven, shared_counter, queue,
+    /// metrics, tick_timer).
+    filter: String,
+    /// The scenario, as JSON (default: a built-in example: two streams, a callout, ticks).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Engine configurations, comma-separated (see `wasmdiff engines`).
+    #[arg(long, default_value = "default")]
+    engines: String,
+    /// Print the scenario used, as JSON, and stop.
+    #[arg(long)]
+    print_scenario: bool,
+}
+
+/// Exit status: 0 when the engines' traces agree, 1 when they differ, 2 on a bad input.
+pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
+    let scenario: Scenario = match &args.scenario {
+        Some(path) => {
+            let json =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_slice(&json)
+                .with_context(|| format!("{} is not a scenario", path.display()))?
+        }
+        None => example_scenario(),
+    };
+    if args.print_scenario {
+        println!("{}", serde_json::to_string_pretty(&scenario)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let engines = wasmdiff_engines::parse_list(&args.engines)?;
+    let module = match args.filter.strip_prefix("sdk:") {
+        Some(name) => {
+            let names: Vec<&str> = wasmdiff_filters::all().iter().map(|f| f.name).collect();
+            let filter = wasmdiff_filters::find(name).with_context(|| {
+                format!("no SDK filter `{name}` (there are: {})", names.join(", "))
+            })?;
+            filter.wasm.to_vec()
+        }
+        None => read_module(args.filter.as_ref())?,
+    };
+    wasmdiff_proxy::resolve_imports(&module).map_err(anyhow::Error::msg)?;
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&module)
+        .map_err(|e| anyhow::anyhow!("invalid module: {e}"))?;
+    let mut differential =
+        Differential::for_target(&engines, Limits::default(), Target::ProxyWasm)?;
+    let case = TestCase {
+        module,
+        plan: Plan::Proxy(scenario),
+        generator: Generator::File,
+    };
+    let checked = differential.check_case(case);
+    let names = differential.lineup().names();
+    show::side_by_side(&checked.case, &names, &checked.executions, &checked.verdict);
+    println!(
+        "\n{}",
+        describe(
+            &checked.verdict,
+            &names,
+            &checked.case.plan,
+            &checked.executions
+        )
+    );
+    if !checked.known_bugs.is_empty() {
+        let bugs: Vec<&str> = checked.known_bugs.iter().map(|b| b.id).collect();
+        println!("explained by known bug {}", bugs.join(" + "));
+    }
+    Ok(match checked.verdict {
+        Verdict::Diverge(_) => ExitCode::from(crate::DIVERGED),
+        _ => ExitCode::SUCCESS,
+    })
+}

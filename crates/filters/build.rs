@@ -1,0 +1,105 @@
+//! Builds the SDK filters in `guest/` for wasm32-wasip1, with a cargo of their own, and lists
+//! them for `src/lib.rs` to embed.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip1";
+
+fn main() {
+    let guest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("guest");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for watched in ["src", "examples", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo::rerun-if-changed={}", guest.join(watched).display());
+    }
+    check_target();
+
+    let target_dir = out.join("guest-target");
+    let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--examples",
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
+        .arg(guest.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags and targets (sanitizers under cargo fuzz, say) are not the guest's.
+    for (name, _) in env::vars() {
+        let outer = [
+            "RUSTFLAGS",
+            "RUSTDOCFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+        ]
+        .contains(&name.as_str())
+            || ["CARGO_BUILD_", "CARGO_PROFILE_", "CARGO_TARGET_"]
+                .iter()
+                .any(|p| name.starts_with(p));
+        if outer {
+            cargo.env_remove(name);
+        }
+    }
+    // Current toolchains give `call_indirect` a padded (overlong) table index, which only
+    // reference-types allows and engines without it (Winch) refuse: no reference types, and the
+    // linker compresses the padding (with LTO, the standard library's code included).
+    cargo.env(
+        "RUSTFLAGS",
+        "-Ctarget-feature=-reference-types -Clink-arg=--compress-relocations",
+    );
+    let status = cargo
+        .status()
+        .expect("cannot run cargo to build the SDK filters");
+    assert!(
+        status.success(),
+        "building the SDK filters (crates/filters/guest) for {TARGET} failed: see the errors above"
+    );
+
+    let built = target_dir.join(TARGET).join("release").join("examples");
+    let mut list = String::from("&[\n");
+    for name in filter_names(&guest.join("examples")) {
+        let wasm = out.join(format!("{name}.wasm"));
+        std::fs::copy(built.join(format!("{name}.wasm")), &wasm).expect("the filter was built");
+        list.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            wasm.display().to_string()
+        ));
+    }
+    list.push(']');
+    std::fs::write(out.join("filters.rs"), list).unwrap();
+}
+
+/// One filter per source file in `examples/`, in name order.
+fn filter_names(examples: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(examples)
+        .expect("guest/examples exists")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_stem()?.to_string_lossy().into_owned();
+            (path.extension()? == "rs").then_some(name)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Fails early, in one line, when the wasm32-wasip1 standard library is not installed.
+fn check_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let libdir = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let installed = libdir.is_some_and(|dir| Path::new(&dir).is_dir());
+    assert!(
+        installed,
+        "the {TARGET} target is not installed: run `rustup target add {TARGET}` (ci/test does)"
+    );
+}

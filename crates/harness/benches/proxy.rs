@@ -1,0 +1,95 @@
+//! proxy-wasm throughput (`cargo bench -p wasmdiff-harness --bench proxy`, or `scripts/bench`):
+//! scenarios per second on each engine alone, for SDK filters (compiled once per engine,
+//! instantiated for each scenario) and for random filters (each one compiled too). Seeded,
+//! best of three rounds. `WASMDIFF_BENCH_SCENARIOS` sets the count (default 300).
+
+use std::time::{Duration, Instant};
+
+use arbitrary::Unstructured;
+use wasmdiff_engines::Limits;
+use wasmdiff_gen::proxy::arbitrary_scenario;
+use wasmdiff_gen::{Generator, Plan, TestCase};
+use wasmdiff_harness::{Differential, Target, inputs};
+
+fn best_of_three(mut f: impl FnMut()) -> Duration {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+fn main() {
+    let count: u64 = std::env::var("WASMDIFF_BENCH_SCENARIOS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let scenarios: Vec<Plan> = (0..count)
+        .map(|i| {
+            Plan::Proxy(
+                arbitrary_scenario(&mut Unstructured::new(&inputs::input(2, i, 600))).unwrap(),
+            )
+        })
+        .collect();
+    let specs = wasmdiff_engines::defaults();
+    let generator = Differential::for_target(&specs, Limits::default(), Target::ProxyWasm).unwrap();
+    let random: Vec<TestCase> = (0..count)
+        .filter_map(|i| {
+            let mut input = inputs::input(3, i, wasmdiff_harness::campaign::DEFAULT_MAX_INPUT_LEN);
+            input[0] |= 1;
+            generator.generate(&input).ok()
+        })
+        .collect();
+    drop(generator);
+    let filters = wasmdiff_filters::all();
+    println!(
+        "# {count} seeded scenarios per SDK filter ({} filters, {} KB on average), {} random filters ({} bytes on average)",
+        filters.len(),
+        filters.iter().map(|f| f.wasm.len()).sum::<usize>() / filters.len() / 1000,
+        random.len(),
+        random.iter().map(|c| c.module.len()).sum::<usize>() / random.len().max(1)
+    );
+    println!(
+        "{:<28} {:>18} {:>22}",
+        "engine", "SDK filters", "random filters"
+    );
+    for spec in &specs {
+        let mut differential =
+            Differential::for_target(&[spec], Limits::default(), Target::ProxyWasm).unwrap();
+        let mut sdk_rates = Vec::new();
+        for filter in &filters {
+            let case = |plan: &Plan| TestCase {
+                module: filter.wasm.to_vec(),
+                plan: plan.clone(),
+                generator: Generator::SdkFilter,
+            };
+            // Compiled and cached before the clock starts: the campaign pays it once per filter.
+            for _ in 0..2 {
+                differential.run(&case(&scenarios[0]));
+            }
+            let time = best_of_three(|| {
+                for plan in &scenarios {
+                    std::hint::black_box(differential.run(&case(plan)));
+                }
+            });
+            sdk_rates.push(scenarios.len() as f64 / time.as_secs_f64());
+        }
+        let random_time = best_of_three(|| {
+            for case in &random {
+                std::hint::black_box(differential.run(case));
+            }
+        });
+        let slowest = sdk_rates.iter().cloned().fold(f64::INFINITY, f64::min);
+        let mean = sdk_rates.iter().sum::<f64>() / sdk_rates.len() as f64;
+        println!(
+            "{:<28} {:>8.0}/s (min {:>5.0}) {:>12.0} filters/s",
+            spec.name,
+            mean,
+            slowest,
+            random.len() as f64 / random_time.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,266 @@
+//! The SDK-built filters behave as written, on every engine: each test drives one filter
+//! through a scenario on the default lineup, requires the engines' traces to agree, and checks
+//! the result on every engine's final state.
+
+use wasmdiff_engines::{Execution, Limits};
+use wasmdiff_gen::proxy::{Bytes, CalloutResponse, Message, Pairs, Scenario, Stream};
+use wasmdiff_gen::{Generator, Plan, TestCase};
+use wasmdiff_harness::{Differential, Target};
+use wasmdiff_oracle::Verdict;
+use wasmdiff_proxy::FinalState;
+use wasmdiff_proxy::trace::StreamEnd;
+
+fn pairs(pairs: &[(&str, &str)]) -> Pairs {
+    pairs
+        .iter()
+        .map(|(k, v)| (Bytes::from(*k), Bytes::from(*v)))
+        .collect()
+}
+
+fn request(headers: &[(&str, &str)], body: &[&str]) -> Stream {
+    Stream {
+        request: Message {
+            headers: pairs(headers),
+            body: body.iter().map(|c| Bytes::from(*c)).collect(),
+            trailers: Vec::new(),
+        },
+        response: Message {
+            headers: pairs(&[(":status", "200")]),
+            body: vec![Bytes::from("ok")],
+            trailers: Vec::new(),
+        },
+    }
+}
+
+fn get(path: &str) -> Stream {
+    request(
+        &[
+            (":method", "GET"),
+            (":path", path),
+            (":authority", "example.com"),
+        ],
+        &[],
+    )
+}
+
+/// The final state on each default engine, after checking that their traces agree.
+fn run(filter: &str, scenario: Scenario) -> Vec<FinalState> {
+    let engines = wasmdiff_engines::defaults();
+    let mut differential =
+        Differential::for_target(&engines, Limits::default(), Target::ProxyWasm).unwrap();
+    let case = TestCase {
+        module: wasmdiff_filters::find(filter).unwrap().wasm.to_vec(),
+        plan: Plan::Proxy(scenario),
+        generator: Generator::SdkFilter,
+    };
+    let checked = differential.check_case(case);
+    assert_eq!(
+        checked.verdict,
+        Verdict::Agree,
+        "{filter}: the engines disagree"
+    );
+    checked
+        .executions
+        .into_iter()
+        .map(|e| match e {
+            Execution::Traced { trace } => trace.state,
+            other => panic!("{filter}: {}", other.summary()),
+        })
+        .collect()
+}
+
+fn header<'a>(headers: &'a Pairs, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.0 == name.as_bytes())
+        .map(|(_, v)| std::str::from_utf8(&v.0).unwrap())
+}
+
+#[test]
+fn header_rewrite_adds_replaces_and_removes_headers() {
+    let scenario = Scenario {
+        streams: vec![request(
+            &[(":path", "/"), ("user-agent", "curl"), ("x-debug", "1")],
+            &[],
+        )],
+        ..Scenario::default()
+    };
+    for state in run("header_rewrite", scenario) {
+        let stream = &state.streams[0];
+        assert_eq!(stream.end, StreamEnd::Completed);
+        assert_eq!(header(&stream.request.headers, "x-wasmdiff"), Some("yes"));
+        assert_eq!(
+            header(&stream.request.headers, "user-agent"),
+            Some("wasmdiff")
+        );
+        assert_eq!(header(&stream.request.headers, "x-debug"), None);
+        assert_eq!(
+            header(&stream.response.headers, "x-served-by"),
+            Some("wasmdiff")
+        );
+    }
+}
+
+#[test]
+fn auth_callout_pauses_then_resumes_or_denies() {
+    let authorized = &[(":path", "/a"), ("authorization", "Bearer x")];
+    let answer = |status: &str| CalloutResponse {
+        headers: pairs(&[(":status", status)]),
+        ..CalloutResponse::default()
+    };
+    let scenario = Scenario {
+        streams: vec![
+            request(authorized, &["body"]),
+            request(authorized, &[]),
+            request(&[(":path", "/c")], &[]),
+            request(authorized, &[]),
+        ],
+        // The fourth stream's callout gets no answer: a timeout, hence no `:status`.
+        callout_responses: vec![answer("200"), answer("403")],
+        ..Scenario::default()
+    };
+    for state in run("auth_callout", scenario) {
+        let [allowed, denied, anonymous, timed_out] = &state.streams[..] else {
+            panic!()
+        };
+        assert_eq!(allowed.end, StreamEnd::Completed);
+        assert_eq!(allowed.request.body, Bytes::from("body"));
+        assert_eq!(denied.end, StreamEnd::LocalResponse);
+        let denial = denied.local_response.as_ref().unwrap();
+        assert_eq!(
+            (denial.status, &denial.body),
+            (403, &Bytes::from("forbidden"))
+        );
+        assert_eq!(header(&denial.headers, "x-auth"), Some("denied"));
+        assert_eq!(anonymous.local_response.as_ref().unwrap().status, 401);
+        assert_eq!(timed_out.local_response.as_ref().unwrap().status, 403);
+        // Three callouts, to `auth`, carrying the caller's credentials.
+        assert_eq!(state.callouts.len(), 3);
+        let callout = &state.callouts[0];
+        assert_eq!(callout.upstream, Bytes::from("auth"));
+        assert_eq!(header(&callout.headers, ":path"), Some("/check"));
+        assert_eq!(header(&callout.headers, "authorization"), Some("Bearer x"));
+    }
+}
+
+#[test]
+fn body_rewrite_masks_across_chunks() {
+    let mut stream = request(&[(":path", "/")], &["my sec", "ret, your secret"]);
+    stream.response.body = vec![Bytes::from("secret"), Bytes::from("s")];
+    let scenario = Scenario {
+        streams: vec![stream],
+        ..Scenario::default()
+    };
+    for state in run("body_rewrite", scenario) {
+        let stream = &state.streams[0];
+        assert_eq!(stream.request.body, Bytes::from("my ******, your ******"));
+        assert_eq!(stream.response.body, Bytes::from("******s"));
+    }
+}
+
+#[test]
+fn config_driven_follows_its_configuration() {
+    let configured = |config: &str| Scenario {
+        plugin_configuration: Bytes::from(config),
+        streams: vec![get("/")],
+        ..Scenario::default()
+    };
+    for state in run("config_driven", configured("{\"deny\":true}")) {
+        let response = state.streams[0].local_response.as_ref().unwrap();
+        assert_eq!(response.status, 403);
+        assert_eq!(header(&response.headers, "x-policy"), Some("deny"));
+    }
+    for state in run(
+        "config_driven",
+        configured("{\"header\":\"x-team\",\"value\":\"blue\"}"),
+    ) {
+        assert_eq!(
+            header(&state.streams[0].request.headers, "x-team"),
+            Some("blue")
+        );
+    }
+    for state in run("config_driven", configured("")) {
+        assert_eq!(state.streams[0].end, StreamEnd::Completed);
+        assert_eq!(state.streams[0].request.headers.len(), 3);
+    }
+}
+
+#[test]
+fn shared_counter_counts_requests_with_cas() {
+    let scenario = Scenario {
+        streams: vec![get("/1"), get("/2"), get("/3")],
+        ..Scenario::default()
+    };
+    for state in run("shared_counter", scenario) {
+        let counts: Vec<Option<&str>> = state
+            .streams
+            .iter()
+            .map(|s| header(&s.request.headers, "x-request-count"))
+            .collect();
+        assert_eq!(counts, [Some("1"), Some("2"), Some("3")]);
+        let (key, value, cas) = &state.shared_data[0];
+        assert_eq!((key, value), (&Bytes::from("requests"), &Bytes::from("3")));
+        assert!(*cas > 0);
+    }
+}
+
+#[test]
+fn queue_producer_and_consumer_hand_over_every_item() {
+    let scenario = Scenario {
+        streams: vec![get("/first"), get("/second")],
+        ..Scenario::default()
+    };
+    for state in run("queue", scenario) {
+        let logs: Vec<&Bytes> = state.logs.iter().map(|(_, message)| message).collect();
+        assert_eq!(
+            logs,
+            [
+                &Bytes::from("event 1: /first"),
+                &Bytes::from("event 2: /second")
+            ]
+        );
+        assert!(state.queues[0].items.is_empty());
+    }
+}
+
+#[test]
+fn metrics_count_and_measure() {
+    let scenario = Scenario {
+        streams: vec![get("/a"), request(&[(":path", "/b")], &["12345"])],
+        ..Scenario::default()
+    };
+    for state in run("metrics", scenario) {
+        let value = |name: &str| {
+            state
+                .metrics
+                .iter()
+                .find(|m| m.name == Bytes::from(name))
+                .unwrap()
+                .value
+        };
+        assert_eq!(value("requests_total"), 2);
+        assert_eq!(value("streams_in_flight"), 0);
+        assert_eq!(value("request_body_bytes"), 5);
+        assert_eq!(
+            header(&state.streams[1].request.headers, "x-requests-seen"),
+            Some("2")
+        );
+    }
+}
+
+#[test]
+fn tick_timer_ticks_between_streams() {
+    let scenario = Scenario {
+        streams: vec![get("/a"), get("/b")],
+        ticks_per_stream: 2,
+        ..Scenario::default()
+    };
+    for state in run("tick_timer", scenario) {
+        assert_eq!(state.tick_period_ms, 100);
+        assert_eq!(
+            header(&state.streams[1].request.headers, "x-ticks"),
+            Some("2")
+        );
+        assert_eq!(state.logs.last().unwrap().1, Bytes::from("tick 4"));
+    }
+}
