@@ -13,10 +13,8 @@ fn main() {
     for watched in ["src", "examples", "Cargo.toml", "Cargo.lock"] {
         println!("cargo::rerun-if-changed={}", guest.join(watched).display());
     }
-    check_target();
-
+    let mut cargo = guest_cargo();
     let target_dir = out.join("guest-target");
-    let mut cargo = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .args([
             "build",
@@ -33,6 +31,10 @@ fn main() {
     // The outer build's flags and targets (sanitizers under cargo fuzz, say) are not the guest's.
     for (name, _) in env::vars() {
         let outer = [
+            "RUSTC",
+            "RUSTC_WRAPPER",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "RUSTUP_TOOLCHAIN",
             "RUSTFLAGS",
             "RUSTDOCFLAGS",
             "CARGO_ENCODED_RUSTFLAGS",
@@ -89,17 +91,43 @@ fn filter_names(examples: &Path) -> Vec<String> {
     names
 }
 
-/// Fails early, in one line, when the wasm32-wasip1 standard library is not installed.
-fn check_target() {
+/// The cargo that builds the filters: the one building this crate when its toolchain has the
+/// wasm32-wasip1 standard library, else stable's (a nightly for `cargo fuzz` often lacks it and
+/// cannot download it offline). Fails early, in one line, when neither has it.
+fn guest_cargo() -> Command {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let libdir = Command::new(rustc)
-        .args(["--print", "target-libdir", "--target", TARGET])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let installed = libdir.is_some_and(|dir| Path::new(&dir).is_dir());
+    if has_target(Command::new(rustc)) {
+        return Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    }
+    let mut stable_rustc = Command::new("rustup");
+    stable_rustc.args(["run", "stable", "rustc"]);
     assert!(
-        installed,
+        has_target(stable_rustc),
         "the {TARGET} target is not installed: run `rustup target add {TARGET}` (ci/test does)"
     );
+    let mut cargo = Command::new("rustup");
+    cargo.args(["run", "stable", "cargo"]);
+    cargo
+}
+
+fn has_target(mut rustc: Command) -> bool {
+    rustc
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .is_some_and(|dir| has_std(&dir))
+}
+
+/// Whether a target library directory holds a standard library (its file names carry hashes).
+fn has_std(dir: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("libstd-") && n.ends_with(".rlib"))
+        })
+    })
 }
