@@ -35,7 +35,7 @@ impl EngineRecord {
         EngineRecord {
             name: spec.name.to_string(),
             engine: spec.engine.to_string(),
-            version: spec.version.to_string(),
+            version: (spec.version)(),
         }
     }
 }
@@ -44,7 +44,8 @@ impl EngineRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineOutcome {
     pub engine: String,
-    /// `rejected`, `instantiation-failed`, `ran` or `crashed`.
+    /// `rejected`, `accepted`, `instantiation-failed`, `ran`, `traced`, `crashed` or
+    /// `skipped`.
     pub stage: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -74,9 +75,14 @@ impl EngineOutcome {
                 outcome.stage = "instantiation-failed".into();
                 outcome.message = Some(format!("trap {}: {}", trap.kind, trap.message));
             }
-            Execution::Crashed { message } => {
+            Execution::Accepted => outcome.stage = "accepted".into(),
+            Execution::Crashed { kind, message } => {
                 outcome.stage = "crashed".into();
-                outcome.message = Some(message.clone());
+                outcome.message = Some(format!("{kind}: {message}"));
+            }
+            Execution::Skipped { reason } => {
+                outcome.stage = "skipped".into();
+                outcome.message = Some(reason.clone());
             }
             Execution::Ran { calls, exports } => {
                 outcome.stage = "ran".into();
@@ -312,8 +318,10 @@ impl Report {
 /// What one engine observed at `step`, in a few words.
 fn observed_at(step: &Step, execution: &Execution) -> String {
     match (step, execution) {
-        (_, Execution::Crashed { message }) => format!("crashed ({message})"),
+        (_, Execution::Crashed { kind, message }) => format!("crashed, {kind} ({message})"),
         (_, Execution::Rejected { message }) => format!("rejected ({message})"),
+        (_, Execution::Accepted) => "accepted".into(),
+        (_, Execution::Skipped { reason }) => format!("skipped ({reason})"),
         (_, Execution::InstantiationFailed { trap }) => format!("instantiation trap {}", trap.kind),
         (Step::Compile | Step::Instantiate, Execution::Ran { .. }) => "instantiated".into(),
         (Step::Call(i), Execution::Ran { calls, .. }) => calls

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use wasmdiff_engines::{CallOutcome, Execution, ExportValue};
+use wasmdiff_engines::{CallOutcome, CrashKind, Execution, ExportValue};
 use wasmdiff_gen::{Plan, Value};
 use wasmdiff_oracle::{Step, Verdict};
 use wasmdiff_proxy::{Event, Outcome};
@@ -62,8 +62,13 @@ pub fn signature(
 /// than messages, panic locations rather than whole messages.
 fn shape(step: &Step, execution: &Execution) -> String {
     match (step, execution) {
-        (_, Execution::Crashed { message }) => format!("crashed{}", panic_location(message)),
+        (_, Execution::Crashed { kind, message }) => match kind {
+            CrashKind::Panic => format!("crashed{}", panic_location(message)),
+            other => format!("crashed ({other})"),
+        },
         (_, Execution::Rejected { .. }) => "rejected".into(),
+        (_, Execution::Accepted) => "accepted".into(),
+        (_, Execution::Skipped { .. }) => "skipped".into(),
         (_, Execution::InstantiationFailed { trap }) => format!("instantiation trap {}", trap.kind),
         (Step::Compile | Step::Instantiate, Execution::Ran { .. }) => "instantiated".into(),
         (Step::Event(i), Execution::Traced { trace }) => match trace.events.get(*i) {
@@ -101,6 +106,8 @@ fn shape(step: &Step, execution: &Execution) -> String {
                     ExportValue::Memory(_) => "memory".into(),
                     ExportValue::Global(v) => format!("global {}", v.ty()),
                     ExportValue::Table(_) => "table".into(),
+                    ExportValue::Digest { .. } => "digest".into(),
+                    ExportValue::Unobserved => "unobserved".into(),
                 },
                 None => "not exported".into(),
             }
@@ -279,9 +286,7 @@ mod tests {
             one,
             "return-value at call: [good] returned [i32] | [bad] returned [i32] ; instructions: i32.const i32.shr_u local.get"
         );
-        let crashed = Execution::Crashed {
-            message: "panic: boom at wasmi-2.0.0/src/x.rs:1:2".into(),
-        };
+        let crashed = Execution::panicked("panic: boom at wasmi-2.0.0/src/x.rs:1:2");
         let trapped = Execution::InstantiationFailed {
             trap: Trap::new(TrapKind::Unreachable, "x"),
         };

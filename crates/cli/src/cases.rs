@@ -8,9 +8,9 @@ use clap::Args;
 use wasmdiff_cases::signature::diverging_exports;
 use wasmdiff_cases::{Case, Existing, Version, describe, find_cases, write_case};
 use wasmdiff_engines::Limits;
-use wasmdiff_harness::Differential;
 use wasmdiff_harness::replay::{self, Replayer, check_expectation, expectation_now};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink_stored};
+use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 
 use crate::show;
@@ -42,7 +42,8 @@ pub struct ShrinkArgs {
 pub fn shrink(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     for case in load_cases(&args.case, Version::Original)? {
         let specs = replay::lineup(&case, args.engines.as_deref())?;
-        let mut differential = Differential::new(&specs, Limits::default())?;
+        let target = Target::of(&case.report.plan);
+        let mut differential = Differential::for_target(&specs, Limits::default(), target)?;
         let budget = ShrinkBudget {
             evaluations: args.evaluations,
             ..ShrinkBudget::default()
@@ -160,7 +161,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     println!("case {}: {summary}", case.name());
     let engines: Vec<String> = specs
         .iter()
-        .map(|s| format!("{} ({} {})", s.name, s.engine, s.version))
+        .map(|s| format!("{} ({} {})", s.name, s.engine, (s.version)()))
         .collect();
     println!("engines: {}", engines.join(", "));
     if let Some(signature) = &replayed.signature {

@@ -2,29 +2,57 @@
 
 use std::process::ExitCode;
 
+use wasmdiff_engines::Isolation;
+
 pub fn main() -> anyhow::Result<ExitCode> {
     for spec in wasmdiff_engines::all() {
-        let default = if spec.default {
-            ""
-        } else {
-            " (not in the default lineup)"
+        let status = match (spec.available)() {
+            Err(why) => format!("UNAVAILABLE: {why}"),
+            Ok(()) if spec.default => "in the default lineup".to_string(),
+            Ok(()) => "available, not in the default lineup".to_string(),
         };
-        println!(
-            "{:<26} {} {}{default}",
-            spec.name, spec.engine, spec.version
-        );
+        println!("{:<26} {} {}", spec.name, spec.engine, (spec.version)());
         println!("{:<26} {}", "", spec.description);
-        println!(
-            "{:<26} features: {}",
-            "",
-            spec.features.enabled().join(", ")
-        );
+        println!("{:<26} {status}", "");
+        let mut can = Vec::new();
+        for (able, what) in [
+            (spec.abilities.modules, "modules"),
+            (spec.abilities.proxy, "proxy-wasm"),
+            (spec.abilities.validation, "validation"),
+        ] {
+            if able {
+                can.push(what);
+            }
+        }
+        let place = match spec.isolation {
+            Isolation::Optional => "in process (a worker with --isolate)",
+            Isolation::Required => "always in a worker process",
+            Isolation::External => "its own program, in its own process",
+        };
+        println!("{:<26} runs: {}; {place}", "", can.join(", "));
+        let features = spec.features.enabled();
+        let features = match features.is_empty() {
+            true => "the MVP only".to_string(),
+            false => format!("MVP + {}", features.join(", ")),
+        };
+        println!("{:<26} features: {features}", "");
+    }
+    for (engine, why) in wasmdiff_engines::left_out() {
+        println!("{engine:<26} NOT BUILT: {why}");
     }
     let defaults = wasmdiff_engines::defaults();
     let common = wasmdiff_gen::Features::common(defaults.iter().map(|s| &s.features));
     println!(
-        "\ndefault lineup generates with: {}",
-        common.enabled().join(", ")
+        "\n{} engines in the default lineup for modules; they all support: {}",
+        defaults.len(),
+        match common.enabled() {
+            all if all.is_empty() => "the MVP only".to_string(),
+            all => format!("MVP + {}", all.join(", ")),
+        }
+    );
+    println!(
+        "each test case picks what every engine supports or what two engines share; engines \
+         lacking a feature the module uses sit it out"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use wasmdiff_engines::Limits;
 use wasmdiff_harness::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
 use wasmdiff_harness::shrink::ShrinkBudget;
 use wasmdiff_harness::{CampaignConfig, Stats, Target, inputs};
+
+use crate::engine_args::EngineArgs;
 
 /// What a campaign tests.
 #[derive(Clone, Copy, ValueEnum)]
@@ -21,6 +22,8 @@ enum TargetArg {
     Modules,
     /// proxy-wasm filters (random, and built with the Rust SDK) driven through scenarios.
     ProxyWasm,
+    /// Modules that are sometimes invalid (mutated, bytes flipped): who accepts them.
+    Validation,
 }
 
 #[derive(Args)]
@@ -37,9 +40,8 @@ pub struct FuzzArgs {
     /// Seed of the input sequence (default: a fresh one, printed).
     #[arg(long)]
     seed: Option<u64>,
-    /// Engine configurations, comma-separated (see `wasmdiff engines`; `all`, `default`).
-    #[arg(long, default_value = "default")]
-    engines: String,
+    #[command(flatten)]
+    engines: EngineArgs,
     /// Where findings are written, one directory each.
     #[arg(long, default_value = "findings")]
     out: PathBuf,
@@ -77,7 +79,13 @@ fn progress_line(stats: &Stats) -> String {
 }
 
 pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
-    let engines = wasmdiff_engines::parse_list(&args.engines)?;
+    let target = match args.target {
+        TargetArg::Modules => Target::Modules,
+        TargetArg::ProxyWasm => Target::ProxyWasm,
+        TargetArg::Validation => Target::Validation,
+    };
+    let engines = args.engines.specs(target)?;
+    let limits = args.engines.limits()?;
     anyhow::ensure!(args.jobs >= 1, "--jobs must be at least 1");
     anyhow::ensure!(
         args.max_input_len >= 1,
@@ -116,17 +124,14 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let mut last_line = Instant::now();
     let config = CampaignConfig {
         engines,
-        limits: Limits::default(),
+        limits,
         seed,
         iterations: args.iterations,
         duration: args.seconds.map(Duration::from_secs),
         out: args.out.clone(),
         jobs: args.jobs,
         max_input_len: args.max_input_len,
-        target: match args.target {
-            TargetArg::Modules => Target::Modules,
-            TargetArg::ProxyWasm => Target::ProxyWasm,
-        },
+        target,
         shrink: (!args.no_shrink).then(|| ShrinkBudget {
             evaluations: args.shrink_evaluations,
             interrupt: Some(stop_shrinking),
@@ -218,19 +223,34 @@ fn print_summary(stats: &Stats) {
         println!("  peak memory   {:.0} MB", peak as f64 / 1e6);
     }
     println!(
-        "\n  {:<26} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8}",
-        "engine", "rejected", "inst-trap", "returned", "trapped", "inconcl.", "crashed", "busy s"
+        "\n  {:<26} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9} {:>9} {:>7} {:>5} {:>5} {:>7}",
+        "engine",
+        "skipped",
+        "rejected",
+        "accepted",
+        "inst-trap",
+        "returned",
+        "trapped",
+        "inconcl.",
+        "crashed",
+        "hung",
+        "oom",
+        "busy s"
     );
     for e in &stats.engines {
         println!(
-            "  {:<26} {:>9} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8.1}",
+            "  {:<26} {:>8} {:>8} {:>8} {:>9} {:>10} {:>9} {:>9} {:>7} {:>5} {:>5} {:>7.1}",
             e.name,
+            e.skipped,
             e.rejected,
+            e.accepted,
             e.instantiation_failed,
             e.calls_returned,
             e.calls_trapped,
             e.inconclusive,
             e.crashed,
+            e.hung,
+            e.out_of_memory,
             e.busy.as_secs_f64()
         );
     }

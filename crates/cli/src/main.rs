@@ -4,6 +4,7 @@
 //! library crates, which the fuzz targets and the tests call too.
 
 mod cases;
+mod engine_args;
 mod engines;
 mod fuzz;
 mod proxy;
@@ -39,7 +40,8 @@ enum Command {
     ///
     /// Exit status: 0 when the traces agree, 1 when they differ, 2 on a bad input.
     Proxy(proxy::ProxyArgs),
-    /// List the engine configurations, their versions and the features they support.
+    /// List the engine configurations: versions, features, what they can do, where they run,
+    /// and why any is unavailable here.
     Engines,
     /// Shrink a finding to a minimal reproducer (written to its `shrunk/` directory).
     Shrink(cases::ShrinkArgs),
@@ -64,6 +66,8 @@ enum Command {
 const DIVERGED: u8 = 1;
 
 fn main() -> ExitCode {
+    // Started as an engine's worker process, wasmdiff serves it and exits here.
+    wasmdiff_engines::worker::serve_if_requested();
     // wasmtime and anyhow capture a Rust backtrace per error when RUST_BACKTRACE is set; that
     // makes every trap several times slower. Findings carry their own reproducers instead.
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {

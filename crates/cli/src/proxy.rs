@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use wasmdiff_cases::{describe, read_module};
-use wasmdiff_engines::Limits;
 use wasmdiff_gen::proxy::{Scenario, example_scenario};
 use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 
+use crate::engine_args::EngineArgs;
 use crate::show;
 
 #[derive(Args)]
@@ -23,9 +23,8 @@ pub struct ProxyArgs {
     /// The scenario, as JSON (default: a built-in example: two streams, a callout, ticks).
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// Engine configurations, comma-separated (see `wasmdiff engines`).
-    #[arg(long, default_value = "default")]
-    engines: String,
+    #[command(flatten)]
+    engines: EngineArgs,
     /// Print the scenario used, as JSON, and stop.
     #[arg(long)]
     print_scenario: bool,
@@ -46,7 +45,7 @@ pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&scenario)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let engines = wasmdiff_engines::parse_list(&args.engines)?;
+    let engines = args.engines.specs(Target::ProxyWasm)?;
     let module = match args.filter.strip_prefix("sdk:") {
         Some(name) => {
             let names: Vec<&str> = wasmdiff_filters::all().iter().map(|f| f.name).collect();
@@ -62,7 +61,7 @@ pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         .validate_all(&module)
         .map_err(|e| anyhow::anyhow!("invalid module: {e}"))?;
     let mut differential =
-        Differential::for_target(&engines, Limits::default(), Target::ProxyWasm)?;
+        Differential::for_target(&engines, args.engines.limits()?, Target::ProxyWasm)?;
     let case = TestCase {
         module,
         plan: Plan::Proxy(scenario),

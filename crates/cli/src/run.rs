@@ -1,4 +1,5 @@
-//! `wasmdiff run FILE`: one module on every engine, outcomes side by side.
+//! `wasmdiff run FILE`: one module on every engine, outcomes side by side (or, with
+//! `--validate`, only whether each accepts it).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,21 +7,23 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use wasmdiff_cases::{describe, read_module};
-use wasmdiff_engines::Limits;
 use wasmdiff_gen::plan::exported_functions;
-use wasmdiff_gen::{Invocation, Plan, Value};
-use wasmdiff_harness::Differential;
+use wasmdiff_gen::{Generator, Invocation, Plan, TestCase, Value};
+use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 
+use crate::engine_args::EngineArgs;
 use crate::show;
 
 #[derive(Args)]
 pub struct RunArgs {
     /// The module: `.wasm`, or `.wat` text.
     file: PathBuf,
-    /// Engine configurations, comma-separated (see `wasmdiff engines`).
-    #[arg(long, default_value = "default")]
-    engines: String,
+    #[command(flatten)]
+    engines: EngineArgs,
+    /// Only ask whether each engine accepts the module (and wasmparser with it).
+    #[arg(long, conflicts_with = "invoke")]
+    validate: bool,
     /// Call only this export (default: every exported function once, with zero arguments).
     #[arg(long)]
     invoke: Option<String>,
@@ -57,14 +60,27 @@ fn invocation(module: &[u8], name: &str, args: &[String]) -> anyhow::Result<Invo
 }
 
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let engines = wasmdiff_engines::parse_list(&args.engines)?;
+    let target = match args.validate {
+        true => Target::Validation,
+        false => Target::Modules,
+    };
+    let engines = args.engines.specs(target)?;
     let module = read_module(&args.file)?;
-    let mut differential = Differential::new(&engines, Limits::default())?;
-    let mut case = wasmdiff_gen::from_module(module, differential.features())
-        .with_context(|| format!("{}", args.file.display()))?;
-    if let Some(name) = &args.invoke {
-        case.plan = Plan::Calls(vec![invocation(&case.module, name, &args.args)?]);
-    }
+    let mut differential = Differential::for_target(&engines, args.engines.limits()?, target)?;
+    let case = if args.validate {
+        TestCase {
+            module,
+            plan: Plan::Validate,
+            generator: Generator::File,
+        }
+    } else {
+        let mut case = wasmdiff_gen::from_module(module)
+            .with_context(|| format!("{}", args.file.display()))?;
+        if let Some(name) = &args.invoke {
+            case.plan = Plan::Calls(vec![invocation(&case.module, name, &args.args)?]);
+        }
+        case
+    };
     let (executions, verdict) = differential.run(&case);
     let names: Vec<&str> = engines.iter().map(|s| s.name).collect();
     show::side_by_side(&case, &names, &executions, &verdict);

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use wasmdiff_gen::proxy::Scenario;
-use wasmdiff_gen::{Invocation, Value};
+use wasmdiff_gen::{Invocation, Plan, Value};
 use wasmdiff_proxy::{Host, HostTrap};
 
 use crate::Engine;
@@ -128,6 +128,19 @@ impl<B: Backend> Cached<B> {
 }
 
 impl<B: Backend> Engine for Cached<B> {
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        match plan {
+            Plan::Calls(invocations) => self.execute(module, invocations),
+            Plan::Proxy(scenario) => self.run_proxy(module, scenario),
+            Plan::Validate => match self.backend.compile(module) {
+                Ok(_) => Execution::Accepted,
+                Err(message) => Execution::Rejected { message },
+            },
+        }
+    }
+}
+
+impl<B: Backend> Cached<B> {
     fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution {
         match self.session(module, None) {
             Ok(mut session) => drive(&mut session, invocations, self.limits.fuel),

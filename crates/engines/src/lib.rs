@@ -2,35 +2,94 @@
 //! Engine-specific quirks (error mapping, configuration, what a proposal means there) live in
 //! that engine's file and nowhere else.
 
-#[cfg(any(feature = "wasmtime", feature = "wasmi"))]
+#[cfg(any(feature = "v8", feature = "wabt", feature = "wasm3", feature = "wamr"))]
+pub mod adapter;
+#[cfg(any(feature = "wasmtime", feature = "wasmi", feature = "wasmer"))]
 mod backend;
+#[cfg(any(feature = "v8", feature = "wabt", feature = "wamr"))]
+mod inspect;
 pub mod limits;
 pub mod lineup;
 pub mod outcome;
-#[cfg(feature = "wasmi")]
-pub mod planted;
+pub mod process;
 pub mod rewrite;
+pub mod selftest;
+#[cfg(feature = "v8")]
+mod v8;
+#[cfg(feature = "wabt")]
+mod wabt;
+#[cfg(feature = "wamr")]
+mod wamr;
+#[cfg(feature = "wasm3")]
+mod wasm3;
+#[cfg(feature = "wasmer")]
+mod wasmer;
 #[cfg(feature = "wasmi")]
 mod wasmi;
+mod wasmparser_validator;
 #[cfg(feature = "wasmtime")]
 mod wasmtime;
+pub mod worker;
 
-use wasmdiff_gen::proxy::Scenario;
-use wasmdiff_gen::{Features, Invocation};
+use serde::Serialize;
+use wasmdiff_gen::{Features, Plan};
 
 pub use limits::Limits;
 pub use lineup::Lineup;
-pub use outcome::{CallOutcome, Execution, ExportState, ExportValue, Trap, TrapKind};
+pub use outcome::{CallOutcome, CrashKind, Execution, ExportState, ExportValue, Trap, TrapKind};
 
 /// A Wasm engine in one configuration.
 pub trait Engine {
-    /// Compiles `module`, instantiates it, runs the invocations in order and reads the exported
-    /// state. Every outcome, including a rejected module, is data, not an error.
-    fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution;
+    /// Carries out `plan` with `module` (runs its calls or its proxy-wasm scenario, or only
+    /// validates) and reports everything observed. Every outcome, including a rejected
+    /// module, is data, not an error.
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution;
 
-    /// Instantiates a proxy-wasm filter with a fresh host for `scenario` and drives it
-    /// through the scenario, recording its trace.
-    fn run_proxy(&mut self, module: &[u8], scenario: &Scenario) -> Execution;
+    /// Engines in another process send the plan off here and return at once, so that they
+    /// work while the rest of the lineup does; the next [`Engine::run`] with the same plan
+    /// collects the result. Engines in this process have nothing to start ahead.
+    fn start(&mut self, _module: &[u8], _plan: &Plan) {}
+}
+
+/// What kinds of plans an engine can carry out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Abilities {
+    /// Runs modules through plans of calls.
+    pub modules: bool,
+    /// Runs proxy-wasm filters (it can host the proxy-wasm imports).
+    pub proxy: bool,
+    /// Says whether it accepts a module, with full validation up front.
+    pub validation: bool,
+}
+
+impl Abilities {
+    pub const ALL: Abilities = Abilities {
+        modules: true,
+        proxy: true,
+        validation: true,
+    };
+
+    /// Why an engine with these abilities cannot carry out `plan`, if it cannot.
+    pub fn refuses(&self, plan: &Plan) -> Option<&'static str> {
+        match plan {
+            Plan::Calls(_) if !self.modules => Some("it does not run modules"),
+            Plan::Proxy(_) if !self.proxy => Some("it cannot host proxy-wasm filters"),
+            Plan::Validate if !self.validation => Some("it does not validate modules up front"),
+            _ => None,
+        }
+    }
+}
+
+/// Where an engine runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// In the harness's process, unless every engine is asked to run isolated.
+    Optional,
+    /// Only in a worker process: an engine known to crash its host, or a self-test.
+    Required,
+    /// It is another program (node, WABT's tools), in a process of its own anyway.
+    External,
 }
 
 /// A named engine configuration: what it is, what it supports, how to start it.
@@ -39,15 +98,26 @@ pub struct EngineSpec {
     pub name: &'static str,
     /// The engine's project name.
     pub engine: &'static str,
-    pub version: &'static str,
+    /// The engine's version (for programs found on the machine, as they say it).
+    pub version: fn() -> String,
     pub description: &'static str,
     pub features: Features,
-    /// Part of the lineup when no engines are named.
+    pub abilities: Abilities,
+    pub isolation: Isolation,
+    /// Part of the lineup when no engines are named (if available).
     pub default: bool,
     /// Bugs of this engine version that campaigns keep meeting: findings they explain are
     /// labelled as such (never dropped).
     pub known_bugs: &'static [KnownBug],
+    /// Why the engine cannot run on this machine (a program it needs is missing, say).
+    pub available: fn() -> Result<(), String>,
+    /// Starts the engine in this process (a worker process calls this too).
     pub build: fn(&Limits) -> anyhow::Result<Box<dyn Engine>>,
+}
+
+/// `available` for engines that need nothing outside this program.
+pub fn always_available() -> Result<(), String> {
+    Ok(())
 }
 
 /// A known engine bug and how to take its trigger out of a module without changing the
@@ -64,40 +134,110 @@ impl std::fmt::Debug for EngineSpec {
     }
 }
 
-/// Every engine configuration compiled into this build.
+/// Every engine configuration compiled into this build, available or not.
 pub fn all() -> Vec<&'static EngineSpec> {
-    #[allow(unused_mut, reason = "a build may have no engine features")]
     let mut specs: Vec<&'static EngineSpec> = Vec::new();
     #[cfg(feature = "wasmtime")]
     specs.extend(wasmtime::SPECS);
     #[cfg(feature = "wasmi")]
-    {
-        specs.extend(wasmi::SPECS);
-        specs.push(&planted::SPEC);
-    }
+    specs.extend(wasmi::SPECS);
+    #[cfg(feature = "wasmer")]
+    specs.extend(wasmer::SPECS);
+    #[cfg(feature = "v8")]
+    specs.extend(v8::SPECS);
+    #[cfg(feature = "wabt")]
+    specs.push(&wabt::SPEC);
+    #[cfg(feature = "wasm3")]
+    specs.push(&wasm3::SPEC);
+    #[cfg(feature = "wamr")]
+    specs.push(&wamr::SPEC);
+    specs.push(&wasmparser_validator::SPEC);
+    specs.extend(selftest::SPECS);
     specs
 }
 
-/// The configurations used when none are named.
-pub fn defaults() -> Vec<&'static EngineSpec> {
-    all().into_iter().filter(|s| s.default).collect()
+/// Engines this build leaves out, and why: `(engine, reason)`.
+pub fn left_out() -> Vec<(&'static str, &'static str)> {
+    #[allow(unused_mut, reason = "a build may have every engine")]
+    let mut out = Vec::new();
+    #[cfg(not(feature = "wasmtime"))]
+    out.push(("wasmtime", "built without the `wasmtime` cargo feature"));
+    #[cfg(not(feature = "wasmi"))]
+    out.push(("wasmi", "built without the `wasmi` cargo feature"));
+    #[cfg(not(feature = "wasmer"))]
+    out.push(("wasmer", "built without the `wasmer` cargo feature"));
+    #[cfg(not(feature = "v8"))]
+    out.push(("v8", "built without the `v8` cargo feature"));
+    #[cfg(not(feature = "wabt"))]
+    out.push(("wabt", "built without the `wabt` cargo feature"));
+    #[cfg(not(feature = "wasm3"))]
+    out.push((
+        "wasm3",
+        "built without the `wasm3` cargo feature (it needs clang and libclang-dev)",
+    ));
+    #[cfg(not(feature = "wamr"))]
+    out.push((
+        "wamr",
+        "built without the `wamr` cargo feature (it needs cmake)",
+    ));
+    out
 }
 
-/// Parses a comma-separated list of configuration names (`all` and `default` also work).
-pub fn parse_list(list: &str) -> anyhow::Result<Vec<&'static EngineSpec>> {
+/// The available configurations used when none are named, for plans like `plan`.
+pub fn defaults_for(plan: &Plan) -> Vec<&'static EngineSpec> {
+    all()
+        .into_iter()
+        .filter(|s| s.default && s.abilities.refuses(plan).is_none() && (s.available)().is_ok())
+        .collect()
+}
+
+/// The available configurations used for modules when none are named.
+pub fn defaults() -> Vec<&'static EngineSpec> {
+    defaults_for(&Plan::Calls(Vec::new()))
+}
+
+/// Parses a comma-separated list of configuration names (`default` and `all` also work:
+/// the available default engines, and every available engine, for plans like `plan`).
+pub fn parse_list_for(list: &str, plan: &Plan) -> anyhow::Result<Vec<&'static EngineSpec>> {
     let mut specs = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         match name {
-            "default" => specs.extend(defaults()),
-            "all" => specs.extend(all()),
-            _ => specs.push(all().into_iter().find(|s| s.name == name).ok_or_else(|| {
-                let known: Vec<&str> = all().iter().map(|s| s.name).collect();
-                anyhow::anyhow!("unknown engine `{name}` (known: {})", known.join(", "))
-            })?),
+            "default" => specs.extend(defaults_for(plan)),
+            "all" => specs.extend(all().into_iter().filter(|s| {
+                !selftest::SPECS.iter().any(|t| t.name == s.name)
+                    && s.abilities.refuses(plan).is_none()
+                    && (s.available)().is_ok()
+            })),
+            _ => {
+                let spec = all().into_iter().find(|s| s.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = all().iter().map(|s| s.name).collect();
+                    let left_out = left_out()
+                        .iter()
+                        .find(|(engine, _)| name.starts_with(engine))
+                        .map(|(_, why)| format!("; {name} is {why}"))
+                        .unwrap_or_default();
+                    anyhow::anyhow!(
+                        "unknown engine `{name}` (known: {}){left_out}",
+                        known.join(", ")
+                    )
+                })?;
+                if let Err(why) = (spec.available)() {
+                    anyhow::bail!("engine `{name}` is unavailable here: {why}");
+                }
+                if let Some(why) = spec.abilities.refuses(plan) {
+                    anyhow::bail!("engine `{name}` cannot take part: {why}");
+                }
+                specs.push(spec);
+            }
         }
     }
     anyhow::ensure!(!specs.is_empty(), "no engines named in `{list}`");
     let mut seen = std::collections::HashSet::new();
     specs.retain(|s| seen.insert(s.name));
     Ok(specs)
+}
+
+/// [`parse_list_for`] modules.
+pub fn parse_list(list: &str) -> anyhow::Result<Vec<&'static EngineSpec>> {
+    parse_list_for(list, &Plan::Calls(Vec::new()))
 }

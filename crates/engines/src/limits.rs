@@ -1,4 +1,7 @@
-//! The limits every engine runs under, the same for all.
+//! The limits every engine runs under, the same for all, and how engines in other processes
+//! are supervised.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +15,13 @@ pub struct Limits {
     pub stack_bytes: usize,
     /// Termination budget per call, in the engine's fuel units.
     pub fuel: u64,
+    /// Wall-clock time an engine in another process gets per job before it counts as hung
+    /// (engines without fuel rely on it).
+    pub deadline_ms: u64,
+    /// Resident memory an engine's process may use before it counts as out of memory.
+    pub process_memory_bytes: u64,
+    /// Run every engine in a worker process, not only those that need one.
+    pub isolate_all: bool,
 }
 
 impl Default for Limits {
@@ -21,11 +31,18 @@ impl Default for Limits {
             table_elements: 100_000,
             stack_bytes: 1 << 20,
             fuel: 20_000_000,
+            deadline_ms: 10_000,
+            process_memory_bytes: 2 << 30,
+            isolate_all: false,
         }
     }
 }
 
 impl Limits {
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
+
     /// Call depth for engines that count frames rather than bytes.
     pub fn call_depth(&self) -> usize {
         self.stack_bytes / 256

@@ -1,20 +1,26 @@
-//! The selected engines, run one after another on each test case. An engine that panics is
-//! reported as crashed and rebuilt; the campaign goes on.
+//! The selected engines, run on each test case. Engines in other processes get the job first
+//! and work while those in this process run one after another. An engine is only asked what it
+//! can answer: a module that needs features an engine lacks is skipped there (said so, and
+//! counted). An engine that panics is reported as crashed and rebuilt; the campaign goes on.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use wasmdiff_gen::{Features, Plan, TestCase};
+use wasmdiff_gen::{FeatureMenu, Features, TestCase};
 
 use crate::limits::Limits;
 use crate::outcome::Execution;
-use crate::{Engine, EngineSpec};
+use crate::worker::Worker;
+use crate::{Engine, EngineSpec, Isolation};
+use wasmdiff_gen::Plan;
 
 struct Member {
     spec: &'static EngineSpec,
     engine: Box<dyn Engine>,
+    /// Whether a worker process hosts the engine (else it is rebuilt here after a panic).
+    isolated: bool,
     busy: Duration,
 }
 
@@ -24,20 +30,35 @@ pub struct Lineup {
 }
 
 impl Lineup {
+    /// Starts every engine: in this process, or in a worker where the engine needs one or
+    /// `limits.isolate_all` asks for it.
     pub fn new(specs: &[&'static EngineSpec], limits: Limits) -> anyhow::Result<Lineup> {
         anyhow::ensure!(!specs.is_empty(), "no engines selected");
         let members = specs
             .iter()
             .map(|spec| {
-                let engine = (spec.build)(&limits)
-                    .map_err(|e| anyhow::anyhow!("cannot start engine {}: {e:#}", spec.name))?;
+                (spec.available)().map_err(|why| {
+                    anyhow::anyhow!("engine {} is unavailable here: {why}", spec.name)
+                })?;
+                let isolated = match spec.isolation {
+                    Isolation::Required => true,
+                    Isolation::Optional => limits.isolate_all,
+                    Isolation::External => false,
+                };
+                let engine: Box<dyn Engine> = if isolated {
+                    Box::new(Worker::new(spec, &limits)?)
+                } else {
+                    (spec.build)(&limits)?
+                };
                 Ok(Member {
                     spec,
                     engine,
+                    isolated,
                     busy: Duration::ZERO,
                 })
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<anyhow::Result<_>>()
+            .map_err(|e: anyhow::Error| anyhow::anyhow!("cannot start the engines: {e:#}"))?;
         Ok(Lineup { members, limits })
     }
 
@@ -50,33 +71,96 @@ impl Lineup {
         self.members.iter().map(|m| m.spec.name).collect()
     }
 
-    /// What every engine in the lineup supports.
-    pub fn features(&self) -> Features {
-        Features::common(self.members.iter().map(|m| &m.spec.features))
+    /// What the lineup's modules may use: what every engine supports, or what a pair does.
+    pub fn menu(&self) -> FeatureMenu {
+        let features: Vec<Features> = self.members.iter().map(|m| m.spec.features).collect();
+        FeatureMenu::new(&features)
     }
 
-    /// Runs the test case on every engine, in lineup order.
+    /// Carries out the test case's plan on every engine it applies to, in lineup order
+    /// (engines in other processes started first); the others are [`Execution::Skipped`].
     pub fn execute(&mut self, case: &TestCase) -> Vec<Execution> {
+        let (module, plan) = (&case.module, &case.plan);
+        let skips = self.skips(module, plan);
+        for (member, skip) in self.members.iter_mut().zip(&skips) {
+            if skip.is_none() {
+                let start = Instant::now();
+                // A panic here shows again, and is caught, when the plan is collected.
+                catch_panic(|| member.engine.start(module, plan)).ok();
+                member.busy += start.elapsed();
+            }
+        }
         let limits = self.limits;
         self.members
             .iter_mut()
-            .map(|member| {
+            .zip(skips)
+            .map(|(member, skip)| {
+                if let Some(reason) = skip {
+                    return Execution::Skipped { reason };
+                }
                 let start = Instant::now();
-                let execution = match catch_panic(|| match &case.plan {
-                    Plan::Calls(calls) => member.engine.execute(&case.module, calls),
-                    Plan::Proxy(scenario) => member.engine.run_proxy(&case.module, scenario),
-                }) {
+                let execution = match catch_panic(|| member.engine.run(module, plan)) {
                     Ok(execution) => execution,
                     Err(message) => {
                         // The engine may be left in any state: start it afresh.
-                        if let Ok(engine) = (member.spec.build)(&limits) {
+                        if !member.isolated
+                            && let Ok(engine) = (member.spec.build)(&limits)
+                        {
                             member.engine = engine;
                         }
-                        Execution::Crashed { message }
+                        Execution::panicked(message)
                     }
                 };
                 member.busy += start.elapsed();
                 execution
+            })
+            .collect()
+    }
+
+    /// Why each engine sits `plan` out, if it does. An engine takes a module whose validity
+    /// its own features agree on with the lineup's: valid if the features of any engine that
+    /// can carry out the plan make it valid (those engines must accept it), else invalid (then
+    /// all must reject it). So a SIMD module is compared among the engines with SIMD, and a
+    /// broken one among all.
+    fn skips(&self, module: &[u8], plan: &Plan) -> Vec<Option<String>> {
+        let refusals: Vec<Option<String>> = self
+            .members
+            .iter()
+            .map(|m| m.spec.abilities.refuses(plan).map(str::to_string))
+            .collect();
+        // Valid with what all engines share, a module is valid with each engine's features.
+        let everyone = Features::common(self.members.iter().map(|m| &m.spec.features));
+        if everyone.validate(module).is_ok() {
+            return refusals;
+        }
+        let mut validity: Vec<(Features, Result<(), String>)> = Vec::new();
+        let own: Vec<Option<Result<(), String>>> = self
+            .members
+            .iter()
+            .zip(&refusals)
+            .map(|(member, refusal)| {
+                refusal.is_none().then(|| {
+                    let features = member.spec.features;
+                    match validity.iter().find(|(f, _)| *f == features) {
+                        Some((_, known)) => known.clone(),
+                        None => {
+                            let result = features.validate(module);
+                            validity.push((features, result.clone()));
+                            result
+                        }
+                    }
+                })
+            })
+            .collect();
+        let valid = own.iter().flatten().any(Result::is_ok);
+        own.into_iter()
+            .zip(refusals)
+            .map(|(own, refusal)| match (own, refusal) {
+                (_, Some(refusal)) => Some(refusal),
+                (Some(Err(e)), None) if valid => {
+                    Some(format!("the module needs features it lacks ({e})"))
+                }
+                _ => None,
             })
             .collect()
     }

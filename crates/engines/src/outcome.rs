@@ -14,11 +14,20 @@ pub enum TrapKind {
     IntegerDivideByZero,
     IntegerOverflow,
     InvalidConversion,
+    /// A float-to-integer truncation of NaN or of an out-of-range value, from an engine that
+    /// does not say which.
+    TruncationFailed,
     MemoryOutOfBounds,
     TableOutOfBounds,
     IndirectCallTypeMismatch,
     /// `call_indirect` through a null table entry.
     UndefinedElement,
+    /// `call_indirect` through a null entry or to a function of another type, from an engine
+    /// that does not say which.
+    IndirectCallFailed,
+    /// `call_indirect` through a null entry or past the table's end, from an engine that does
+    /// not say which.
+    IndirectCallMissing,
     NullReference,
     UnalignedAtomic,
     ArrayOutOfBounds,
@@ -32,6 +41,8 @@ pub enum TrapKind {
     ResourceLimit,
     /// The engine's termination budget (fuel) ran out.
     OutOfFuel,
+    /// The wall-clock deadline passed on every engine that ran the module (none has fuel).
+    Timeout,
     /// An engine error the engine's file does not classify yet.
     Unclassified,
 }
@@ -41,8 +52,39 @@ impl TrapKind {
     pub fn is_inconclusive(&self) -> bool {
         matches!(
             self,
-            TrapKind::StackExhausted | TrapKind::ResourceLimit | TrapKind::OutOfFuel
+            TrapKind::StackExhausted
+                | TrapKind::ResourceLimit
+                | TrapKind::OutOfFuel
+                | TrapKind::Timeout
         )
+    }
+
+    /// The finer kinds a coarse kind stands for (engines that cannot tell them apart report
+    /// the coarse one).
+    pub fn refinements(&self) -> &'static [TrapKind] {
+        match self {
+            TrapKind::IndirectCallFailed => &[
+                TrapKind::UndefinedElement,
+                TrapKind::IndirectCallTypeMismatch,
+            ],
+            TrapKind::IndirectCallMissing => {
+                &[TrapKind::UndefinedElement, TrapKind::TableOutOfBounds]
+            }
+            TrapKind::TruncationFailed => &[TrapKind::InvalidConversion, TrapKind::IntegerOverflow],
+            _ => &[],
+        }
+    }
+
+    /// Whether engines reporting these two kinds agree: they could be telling the same trap
+    /// (equal kinds, a coarse kind and one of its refinements, or two coarse kinds that share
+    /// one).
+    pub fn agrees_with(&self, other: &TrapKind) -> bool {
+        let possible = |k: &TrapKind| match k.refinements() {
+            [] => vec![*k],
+            finer => finer.to_vec(),
+        };
+        let theirs = possible(other);
+        possible(self).iter().any(|k| theirs.contains(k))
     }
 
     pub fn name(&self) -> &'static str {
@@ -51,10 +93,13 @@ impl TrapKind {
             TrapKind::IntegerDivideByZero => "integer-divide-by-zero",
             TrapKind::IntegerOverflow => "integer-overflow",
             TrapKind::InvalidConversion => "invalid-conversion",
+            TrapKind::TruncationFailed => "truncation-failed",
             TrapKind::MemoryOutOfBounds => "memory-out-of-bounds",
             TrapKind::TableOutOfBounds => "table-out-of-bounds",
             TrapKind::IndirectCallTypeMismatch => "indirect-call-type-mismatch",
             TrapKind::UndefinedElement => "undefined-element",
+            TrapKind::IndirectCallFailed => "indirect-call-failed",
+            TrapKind::IndirectCallMissing => "indirect-call-missing",
             TrapKind::NullReference => "null-reference",
             TrapKind::UnalignedAtomic => "unaligned-atomic",
             TrapKind::ArrayOutOfBounds => "array-out-of-bounds",
@@ -64,6 +109,7 @@ impl TrapKind {
             TrapKind::StackExhausted => "stack-exhausted",
             TrapKind::ResourceLimit => "resource-limit",
             TrapKind::OutOfFuel => "out-of-fuel",
+            TrapKind::Timeout => "timeout",
             TrapKind::Unclassified => "unclassified",
         }
     }
@@ -88,6 +134,16 @@ impl Trap {
             kind,
             message: message.to_string(),
         }
+    }
+
+    /// A trap known only by its text, classified by `table`: the kind of the first entry
+    /// whose text the message contains (for engines that report traps as text only).
+    pub fn from_message(message: &str, table: &[(&str, TrapKind)]) -> Trap {
+        let kind = table
+            .iter()
+            .find(|(part, _)| message.contains(part))
+            .map_or(TrapKind::Unclassified, |(_, kind)| *kind);
+        Trap::new(kind, message)
     }
 
     /// The harness's limits refused a memory or table growth the module was entitled to.
@@ -130,9 +186,49 @@ impl fmt::Display for CallOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExportValue {
-    Memory(Vec<u8>),
+    Memory(#[serde(with = "hex")] Vec<u8>),
     Global(Value),
     Table(Vec<Value>),
+    /// A memory or table seen only through its [`ExportValue::digest`], by an engine that
+    /// cannot hand over the contents.
+    Digest {
+        items: u64,
+        digest: u64,
+    },
+    /// An item the engine cannot observe at all: it has no say on it.
+    Unobserved,
+}
+
+impl ExportValue {
+    /// `(items, digest)` of a memory (its bytes) or a table (one word per element: 1 if null,
+    /// else 0): FNV-1a over little-endian 64-bit words, then any bytes left over one by one,
+    /// so that a wasm function computes it quickly.
+    pub fn digest(&self) -> Option<(u64, u64)> {
+        match self {
+            ExportValue::Memory(bytes) => {
+                let words = bytes.chunks_exact(8);
+                let tail = words.remainder().iter().map(|b| u64::from(*b));
+                let words = words.map(|w| u64::from_le_bytes(w.try_into().unwrap()));
+                Some((bytes.len() as u64, fnv1a_words(words.chain(tail))))
+            }
+            ExportValue::Table(elements) => {
+                let null = elements
+                    .iter()
+                    .map(|v| u64::from(matches!(v, Value::Ref { null: true, .. })));
+                Some((elements.len() as u64, fnv1a_words(null)))
+            }
+            ExportValue::Digest { items, digest } => Some((*items, *digest)),
+            ExportValue::Global(_) | ExportValue::Unobserved => None,
+        }
+    }
+}
+
+/// The FNV-1a offset basis and prime (64-bit).
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub const FNV_PRIME: u64 = 0x100_0000_01b3;
+
+fn fnv1a_words(words: impl Iterator<Item = u64>) -> u64 {
+    words.fold(FNV_OFFSET, |h, w| (h ^ w).wrapping_mul(FNV_PRIME))
 }
 
 impl fmt::Display for ExportValue {
@@ -152,16 +248,52 @@ impl fmt::Display for ExportValue {
                     .count();
                 write!(f, "table of {} elements ({null} null)", elements.len())
             }
+            ExportValue::Digest { items, digest } => {
+                write!(f, "{items} bytes or elements, word digest {digest:016x}")
+            }
+            ExportValue::Unobserved => f.write_str("not observable on this engine"),
         }
     }
 }
 
-/// FNV-1a: a stable digest for printing memory images (not used for comparison).
+/// FNV-1a: a stable digest for printing memory images and naming files.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    bytes
+        .iter()
+        .fold(FNV_OFFSET, |h, b| (h ^ *b as u64).wrapping_mul(FNV_PRIME))
 }
+
+/// Memory images as hex strings: engines in other processes send them as JSON.
+mod hex {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let text: String = bytes
+            .iter()
+            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+            .map(char::from)
+            .collect();
+        s.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        decode(&String::deserialize(d)?).ok_or_else(|| D::Error::custom("invalid hex"))
+    }
+
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
+        let text = text.as_bytes();
+        if text.len() % 2 != 0 {
+            return None;
+        }
+        text.chunks_exact(2)
+            .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+            .collect()
+    }
+}
+
+pub use hex::decode as decode_hex;
 
 /// An exported memory, global or table, by export name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,12 +302,48 @@ pub struct ExportState {
     pub value: ExportValue,
 }
 
+/// How an engine failed rather than answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashKind {
+    /// The engine panicked (in process, or in its worker).
+    Panic,
+    /// The engine's process died: a signal (segfault, abort) or an unexpected exit.
+    Died,
+    /// The engine's process did not answer within the deadline.
+    Hang,
+    /// The engine's process went over its memory cap.
+    OutOfMemory,
+    /// The engine's process answered something that does not fit the job.
+    BadAnswer,
+}
+
+impl CrashKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CrashKind::Panic => "panic",
+            CrashKind::Died => "died",
+            CrashKind::Hang => "hang",
+            CrashKind::OutOfMemory => "out-of-memory",
+            CrashKind::BadAnswer => "bad-answer",
+        }
+    }
+}
+
+impl fmt::Display for CrashKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Everything an engine observed for one test case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "stage", rename_all = "kebab-case")]
 pub enum Execution {
     /// The engine refused the module.
     Rejected { message: String },
+    /// The engine accepted (validated and compiled) the module; asked for nothing more.
+    Accepted,
     /// Instantiation failed (a trap in a segment initializer or the start function, or a limit).
     InstantiationFailed { trap: Trap },
     /// Instantiated: each call's outcome in order, then the exported state sorted by name.
@@ -187,8 +355,10 @@ pub enum Execution {
     /// A proxy-wasm filter went through a scenario: every callback and host call, and the
     /// final state.
     Traced { trace: wasmdiff_proxy::Trace<Trap> },
-    /// The engine itself failed (a panic, or a crashed worker): always a finding.
-    Crashed { message: String },
+    /// The engine itself failed: a panic, or a worker that died, hung or ran out of memory.
+    Crashed { kind: CrashKind, message: String },
+    /// The engine was not asked: the module needs features it lacks (the reason says which).
+    Skipped { reason: String },
 }
 
 impl Execution {
@@ -196,12 +366,40 @@ impl Execution {
     pub fn summary(&self) -> String {
         match self {
             Execution::Rejected { message } => format!("rejected: {message}"),
+            Execution::Accepted => "accepted".to_string(),
             Execution::InstantiationFailed { trap } => format!("instantiation trap {}", trap.kind),
             Execution::Ran { calls, .. } => format!("ran {} calls", calls.len()),
             Execution::Traced { trace } => {
                 format!("ran {} callbacks and host calls", trace.events.len())
             }
-            Execution::Crashed { message } => format!("crashed: {message}"),
+            Execution::Crashed { kind, message } => format!("crashed ({kind}): {message}"),
+            Execution::Skipped { reason } => format!("skipped: {reason}"),
+        }
+    }
+
+    /// A finished run: the calls up to and including the first inconclusive one, and the
+    /// exported state (sorted by name) only if every call was conclusive.
+    pub fn ran(
+        mut calls: Vec<CallOutcome>,
+        exports: impl FnOnce() -> Vec<ExportState>,
+    ) -> Execution {
+        if let Some(stop) = calls.iter().position(CallOutcome::is_inconclusive) {
+            calls.truncate(stop + 1);
+            return Execution::Ran {
+                calls,
+                exports: Vec::new(),
+            };
+        }
+        let mut exports = exports();
+        exports.sort_by(|a, b| a.name.cmp(&b.name));
+        Execution::Ran { calls, exports }
+    }
+
+    /// Crashed, as a panic.
+    pub fn panicked(message: impl Into<String>) -> Execution {
+        Execution::Crashed {
+            kind: CrashKind::Panic,
+            message: message.into(),
         }
     }
 }
@@ -241,7 +439,7 @@ pub fn call_with_budget(
 }
 
 /// Runs the invocations in order on an instance, each with a full fuel budget: the part of
-/// execution every engine shares.
+/// execution every engine shares. Calls stop after the first inconclusive outcome.
 pub fn drive(instance: &mut dyn Instance, invocations: &[Invocation], fuel: u64) -> Execution {
     let mut calls = Vec::with_capacity(invocations.len());
     for invocation in invocations {
@@ -252,13 +450,64 @@ pub fn drive(instance: &mut dyn Instance, invocations: &[Invocation], fuel: u64)
         let stop = outcome.is_inconclusive();
         calls.push(outcome);
         if stop {
-            return Execution::Ran {
-                calls,
-                exports: Vec::new(),
-            };
+            break;
         }
     }
-    let mut exports = instance.exports();
-    exports.sort_by(|a, b| a.name.cmp(&b.name));
-    Execution::Ran { calls, exports }
+    Execution::ran(calls, || instance.exports())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_digests_cover_tails_and_tables() {
+        let memory = ExportValue::Memory((0u8..13).collect());
+        let (items, digest) = memory.digest().unwrap();
+        assert_eq!(items, 13);
+        let by_hand = [
+            u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7]),
+            8,
+            9,
+            10,
+            11,
+            12,
+        ]
+        .iter()
+        .fold(FNV_OFFSET, |h, w| (h ^ w).wrapping_mul(FNV_PRIME));
+        assert_eq!(digest, by_hand);
+        let null = Value::Ref {
+            heap: wasmdiff_gen::RefHeap::Func,
+            null: true,
+        };
+        let live = Value::Ref {
+            heap: wasmdiff_gen::RefHeap::Func,
+            null: false,
+        };
+        let a = ExportValue::Table(vec![null.clone(), live.clone()]);
+        let b = ExportValue::Table(vec![live, null]);
+        assert_ne!(a.digest(), b.digest());
+    }
+
+    #[test]
+    fn memory_travels_as_hex() {
+        let state = ExportValue::Memory(vec![0, 0xab, 0x10]);
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(json, r#"{"memory":"00ab10"}"#);
+        assert_eq!(serde_json::from_str::<ExportValue>(&json).unwrap(), state);
+        assert!(serde_json::from_str::<ExportValue>(r#"{"memory":"0g"}"#).is_err());
+    }
+
+    #[test]
+    fn a_run_stops_at_its_first_inconclusive_call() {
+        let calls = vec![
+            CallOutcome::Returned(vec![]),
+            CallOutcome::Trapped(Trap::new(TrapKind::StackExhausted, "deep")),
+            CallOutcome::Returned(vec![]),
+        ];
+        let ran = Execution::ran(calls, || panic!("no state after an inconclusive call"));
+        assert!(
+            matches!(ran, Execution::Ran { calls, exports } if calls.len() == 2 && exports.is_empty())
+        );
+    }
 }

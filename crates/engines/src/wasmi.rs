@@ -16,7 +16,7 @@ use crate::backend::{Backend, Cached, HostStop, StoreData};
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::rewrite::{Splice, rewrite_instructions};
-use crate::{Engine, EngineSpec, KnownBug};
+use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, always_available};
 
 /// Must match the pinned version in the workspace `Cargo.toml` (a test checks `Cargo.lock`).
 pub const VERSION: &str = "2.0.0";
@@ -36,7 +36,6 @@ const FEATURES: Features = Features {
     memory64: true,
     custom_page_sizes: true,
     wide_arithmetic: true,
-    v128_signatures: true,
     ..Features::NONE
 };
 
@@ -90,20 +89,26 @@ pub const SPECS: &[EngineSpec] = &[
     EngineSpec {
         name: "wasmi-eager",
         engine: "wasmi",
-        version: VERSION,
+        version: || VERSION.to_string(),
         description: "register-machine interpreter, eager translation",
         features: FEATURES,
+        abilities: Abilities::ALL,
+        isolation: Isolation::Optional,
         default: true,
+        available: always_available,
         known_bugs: KNOWN_BUGS,
         build: |limits| Wasmi::build(CompilationMode::Eager, limits),
     },
     EngineSpec {
         name: "wasmi-lazy",
         engine: "wasmi",
-        version: VERSION,
+        version: || VERSION.to_string(),
         description: "register-machine interpreter, eager validation and lazy translation",
         features: FEATURES,
+        abilities: Abilities::ALL,
+        isolation: Isolation::Optional,
         default: true,
+        available: always_available,
         known_bugs: KNOWN_BUGS,
         build: |limits| Wasmi::build(CompilationMode::LazyTranslation, limits),
     },
@@ -176,9 +181,7 @@ impl Backend for Wasmi {
         // The start function runs under the same budget as a call.
         store
             .set_fuel(limits.fuel)
-            .map_err(|e| Execution::Crashed {
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Execution::panicked(e.to_string()))?;
         match self.linker.instantiate_and_start(&mut store, module) {
             Ok(instance) => Ok(Session { store, instance }),
             Err(e) => {

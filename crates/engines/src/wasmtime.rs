@@ -11,7 +11,7 @@ use wasmtime::{
 use crate::backend::{Backend, Cached, HostStop, StoreData};
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
-use crate::{Engine, EngineSpec};
+use crate::{Abilities, Engine, EngineSpec, Isolation, always_available};
 
 /// Must match the pinned version in the workspace `Cargo.toml` (a test checks `Cargo.lock`).
 pub const VERSION: &str = "48.0.8";
@@ -33,7 +33,6 @@ const CRANELIFT: Features = Features {
     memory64: true,
     custom_page_sizes: true,
     wide_arithmetic: true,
-    v128_signatures: true,
     ..Features::NONE
 };
 
@@ -46,7 +45,6 @@ const WINCH: Features = Features {
     extended_const: true,
     multi_memory: true,
     memory64: true,
-    v128_signatures: true,
     ..Features::NONE
 };
 
@@ -61,40 +59,52 @@ pub const SPECS: &[EngineSpec] = &[
     EngineSpec {
         name: "wasmtime-cranelift",
         engine: "wasmtime",
-        version: VERSION,
+        version: || VERSION.to_string(),
         description: "Cranelift, optimizing (opt-level speed)",
         features: CRANELIFT,
+        abilities: Abilities::ALL,
+        isolation: Isolation::Optional,
         default: true,
+        available: always_available,
         known_bugs: &[],
         build: |limits| Wasmtime::build(Compiler::Cranelift(OptLevel::Speed), CRANELIFT, limits),
     },
     EngineSpec {
         name: "wasmtime-cranelift-noopt",
         engine: "wasmtime",
-        version: VERSION,
+        version: || VERSION.to_string(),
         description: "Cranelift with optimizations off",
         features: CRANELIFT,
+        abilities: Abilities::ALL,
+        isolation: Isolation::Optional,
         default: true,
+        available: always_available,
         known_bugs: &[],
         build: |limits| Wasmtime::build(Compiler::Cranelift(OptLevel::None), CRANELIFT, limits),
     },
     EngineSpec {
         name: "wasmtime-winch",
         engine: "wasmtime",
-        version: VERSION,
+        version: || VERSION.to_string(),
         description: "Winch, the single-pass baseline compiler",
         features: WINCH,
+        abilities: Abilities::ALL,
+        isolation: Isolation::Optional,
         default: true,
+        available: always_available,
         known_bugs: &[],
         build: |limits| Wasmtime::build(Compiler::Winch, WINCH, limits),
     },
     EngineSpec {
         name: "wasmtime-pulley",
         engine: "wasmtime",
-        version: VERSION,
+        version: || VERSION.to_string(),
         description: "Pulley, Cranelift-compiled portable bytecode interpreter",
         features: CRANELIFT,
+        abilities: Abilities::ALL,
+        isolation: Isolation::Optional,
         default: true,
+        available: always_available,
         known_bugs: &[],
         build: |limits| Wasmtime::build(Compiler::Pulley, CRANELIFT, limits),
     },
@@ -192,9 +202,7 @@ impl Backend for Wasmtime {
         // The start function and segment initializers run under the same budget as a call.
         store
             .set_fuel(limits.fuel)
-            .map_err(|e| Execution::Crashed {
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Execution::panicked(e.to_string()))?;
         match self.linker.instantiate(&mut store, module) {
             Ok(instance) => Ok(Session { store, instance }),
             Err(e) => {

@@ -1,8 +1,12 @@
 //! Every engine maps the same behaviour onto the same outcome: the table below is run on each
-//! default engine configuration with one expectation for all.
+//! default engine configuration with one expectation for all. Engines are built in this
+//! process here (the C engines too: a few modules do not upset them); their worker processes
+//! are tested through the `wasmdiff` binary.
 
-use wasmdiff_engines::{CallOutcome, Execution, ExportValue, Limits, TrapKind};
-use wasmdiff_gen::{Invocation, RefHeap, Value};
+use wasmdiff_engines::{
+    CallOutcome, EngineSpec, Execution, ExportValue, Isolation, Limits, TrapKind,
+};
+use wasmdiff_gen::{Invocation, Plan, RefHeap, Value};
 
 fn call(export: &str, args: &[Value]) -> Invocation {
     Invocation {
@@ -11,14 +15,51 @@ fn call(export: &str, args: &[Value]) -> Invocation {
     }
 }
 
-fn run_everywhere(wat: &str, invocations: &[Invocation]) -> Vec<(&'static str, Execution)> {
+fn run_on(
+    specs: Vec<&'static EngineSpec>,
+    wat: &str,
+    invocations: &[Invocation],
+) -> Vec<(&'static str, Execution)> {
     let module = wat::parse_str(wat).unwrap();
-    wasmdiff_engines::defaults()
+    let plan = Plan::Calls(invocations.to_vec());
+    specs
         .into_iter()
         .map(|spec| {
-            let mut engine = (spec.build)(&Limits::default()).unwrap();
-            (spec.name, engine.execute(&module, invocations))
+            // The C engines recurse on the native stack: room as a worker's main thread has.
+            let (module, plan) = (module.clone(), plan.clone());
+            let execution = std::thread::Builder::new()
+                .stack_size(64 << 20)
+                .spawn(move || {
+                    (spec.build)(&Limits::default())
+                        .unwrap()
+                        .run(&module, &plan)
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+            (spec.name, execution)
         })
+        .collect()
+}
+
+fn run_everywhere(wat: &str, invocations: &[Invocation]) -> Vec<(&'static str, Execution)> {
+    run_on(wasmdiff_engines::defaults(), wat, invocations)
+}
+
+/// The engines with fuel (the others stop at a deadline instead, tested with workers).
+fn with_fuel() -> Vec<&'static EngineSpec> {
+    wasmdiff_engines::defaults()
+        .into_iter()
+        .filter(|s| matches!(s.engine, "wasmtime" | "wasmi" | "wasmer"))
+        .collect()
+}
+
+/// The engines with growth hooks, which apply the harness's memory and table caps (the
+/// others keep to the module's declared maxima).
+fn with_growth_caps() -> Vec<&'static EngineSpec> {
+    wasmdiff_engines::defaults()
+        .into_iter()
+        .filter(|s| matches!(s.engine, "wasmtime" | "wasmi"))
         .collect()
 }
 
@@ -97,12 +138,14 @@ fn calls_classify_identically_on_every_engine() {
     for (engine, execution) in run_everywhere(wat, &invocations) {
         let calls = calls(&execution);
         assert_eq!(calls.len(), expected.len(), "{engine}");
+        // An engine may report a coarser kind (V8 does not tell a null table entry from a
+        // signature mismatch); it must agree with the expected one.
         for ((invocation, kind), outcome) in expected.iter().zip(calls) {
-            assert_eq!(
-                trap_kind(outcome),
-                *kind,
-                "{engine}: {invocation:?} gave {outcome:?}"
-            );
+            let agrees = match (trap_kind(outcome), kind) {
+                (Some(got), Some(kind)) => got.agrees_with(kind),
+                (got, kind) => got == *kind,
+            };
+            assert!(agrees, "{engine}: {invocation:?} gave {outcome:?}");
         }
         assert_eq!(
             calls[0],
@@ -116,12 +159,16 @@ fn calls_classify_identically_on_every_engine() {
             "{engine}"
         );
     }
-    // Inconclusive outcomes end the run: nothing after them is compared.
-    for invocations in [
-        vec![call("recurse", &[Value::I32(0)]), call("unreachable", &[])],
-        vec![call("spin", &[])],
+    // Inconclusive outcomes end the run: nothing after them is compared. (Endless loops are
+    // for engines with fuel; the others hang, which the worker tests cover.)
+    for (engines, invocations) in [
+        (
+            wasmdiff_engines::defaults(),
+            vec![call("recurse", &[Value::I32(0)]), call("unreachable", &[])],
+        ),
+        (with_fuel(), vec![call("spin", &[])]),
     ] {
-        for (engine, execution) in run_everywhere(wat, &invocations) {
+        for (engine, execution) in run_on(engines, wat, &invocations) {
             let calls = calls(&execution);
             assert_eq!(calls.len(), 1, "{engine}");
             let kind = trap_kind(&calls[0]).unwrap();
@@ -145,29 +192,77 @@ fn instantiation_failures_classify_identically() {
             r#"(module (func $s unreachable) (start $s))"#,
             TrapKind::Unreachable,
         ),
-        (r#"(module (memory 2000))"#, TrapKind::ResourceLimit),
     ];
-    for (wat, kind) in cases {
-        for (engine, execution) in run_everywhere(wat, &[]) {
+    // Engines known to get a case wrong, by case: the bug they are known for. (wasm3 dies on
+    // a trapping start function: not run here, in the test's process.)
+    let known = |engine: &str, case: usize| match (engine, case) {
+        ("wasm3", 0) => Some("wasm3-0.4.7-table-from-elements"),
+        ("wasm3", 2) => Some("wasm3-0.4.7-start-trap-crash"),
+        _ => None,
+    };
+    for (case, (wat, kind)) in cases.into_iter().enumerate() {
+        let (expected, buggy): (Vec<_>, Vec<_>) = wasmdiff_engines::defaults()
+            .into_iter()
+            .partition(|spec| known(spec.name, case).is_none());
+        for spec in buggy {
+            let bug = known(spec.name, case).unwrap();
+            assert!(
+                spec.known_bugs.iter().any(|b| b.id == bug),
+                "{}: {bug}",
+                spec.name
+            );
+        }
+        for (engine, execution) in run_on(expected, wat, &[]) {
             match execution {
                 Execution::InstantiationFailed { trap } => {
-                    assert_eq!(trap.kind, kind, "{engine}: {wat}")
+                    assert!(trap.kind.agrees_with(&kind), "{engine}: {wat}: {trap:?}")
                 }
                 other => panic!("{engine}: {wat}: {other:?}"),
             }
         }
     }
+    // The known bug shows, and its workaround takes it away.
+    let wasm3 = wasmdiff_engines::all()
+        .into_iter()
+        .find(|s| s.name == "wasm3");
+    if let Some(wasm3) = wasm3 {
+        let [(wat, _), ..] = cases;
+        let [(_, ran)] = &run_on(vec![wasm3], wat, &[])[..] else {
+            panic!()
+        };
+        assert!(matches!(ran, Execution::Ran { .. }), "{ran:?}");
+        let bug = wasm3
+            .known_bugs
+            .iter()
+            .find(|b| b.id == "wasm3-0.4.7-table-from-elements")
+            .unwrap();
+        let fixed = (bug.workaround)(&wat::parse_str(wat).unwrap()).unwrap();
+        let module = wasmparser::Parser::new(0).parse_all(&fixed);
+        assert!(
+            !module
+                .into_iter()
+                .any(|p| matches!(p, Ok(wasmparser::Payload::ElementSection(r)) if r.count() > 0))
+        );
+    }
 }
 
 #[test]
 fn growth_past_the_harness_limit_is_inconclusive_not_minus_one() {
+    for (engine, execution) in run_on(with_growth_caps(), r#"(module (memory 2000))"#, &[]) {
+        match execution {
+            Execution::InstantiationFailed { trap } => {
+                assert_eq!(trap.kind, TrapKind::ResourceLimit, "{engine}")
+            }
+            other => panic!("{engine}: {other:?}"),
+        }
+    }
     let wat = r#"(module (memory 1)
         (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#;
     let invocations = [
         call("grow", &[Value::I32(1)]),
         call("grow", &[Value::I32(5000)]),
     ];
-    for (engine, execution) in run_everywhere(wat, &invocations) {
+    for (engine, execution) in run_on(with_growth_caps(), wat, &invocations) {
         let calls = calls(&execution);
         assert_eq!(
             calls[0],
@@ -192,9 +287,10 @@ fn exported_state_is_read_and_sorted_by_name() {
         (func $f)
         (elem (i32.const 1) func $f)
         (func (export "poke") (i32.store8 (i32.const 7) (i32.const 0xab)) (global.set 0 (i64.const -9))))"#;
-    for (engine, execution) in run_everywhere(wat, &[call("poke", &[])]) {
+    let specs = wasmdiff_engines::defaults();
+    for (spec, (engine, execution)) in specs.iter().zip(run_everywhere(wat, &[call("poke", &[])])) {
         let Execution::Ran { exports, .. } = execution else {
-            panic!("{engine}")
+            panic!("{engine}: {execution:?}")
         };
         let names: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["a-nan", "g", "mem", "tab"], "{engine}");
@@ -208,29 +304,57 @@ fn exported_state_is_read_and_sorted_by_name() {
             ExportValue::Global(Value::I64(-9)),
             "{engine}"
         );
-        let ExportValue::Memory(bytes) = &exports[2].value else {
-            panic!()
-        };
-        assert_eq!((bytes.len(), bytes[7]), (65536, 0xab), "{engine}");
+        // Engines that cannot hand over contents give digests of them.
+        let mut memory = vec![0u8; 65536];
+        memory[7] = 0xab;
+        assert_eq!(
+            exports[2].value.digest(),
+            ExportValue::Memory(memory).digest(),
+            "{engine}"
+        );
         let null = |null| Value::Ref {
             heap: RefHeap::Func,
             null,
         };
-        assert_eq!(
-            exports[3].value,
-            ExportValue::Table(vec![null(true), null(false), null(true)]),
-            "{engine}"
-        );
+        let table = ExportValue::Table(vec![null(true), null(false), null(true)]);
+        match &exports[3].value {
+            // Without reference-types instructions a table cannot be read from wasm.
+            ExportValue::Unobserved => assert!(!spec.features.reference_types, "{engine}"),
+            value => assert_eq!(value.digest(), table.digest(), "{engine}"),
+        }
     }
 }
 
 #[test]
 fn invalid_modules_are_rejected_not_errors() {
     let module = [0, b'a', b's', b'm', 1, 0, 0, 0, 1, 5];
-    for spec in wasmdiff_engines::defaults() {
+    // Engines that validate lazily (wasm3) are not asked about invalid modules.
+    let validators = wasmdiff_engines::defaults_for(&Plan::Validate);
+    for spec in validators {
         let mut engine = (spec.build)(&Limits::default()).unwrap();
-        assert!(
-            matches!(engine.execute(&module, &[]), Execution::Rejected { .. }),
+        for plan in [Plan::Calls(vec![]), Plan::Validate] {
+            if spec.abilities.refuses(&plan).is_some() {
+                continue;
+            }
+            let execution = engine.run(&module, &plan);
+            assert!(
+                matches!(execution, Execution::Rejected { .. }),
+                "{}: {execution:?}",
+                spec.name
+            );
+        }
+    }
+}
+
+#[test]
+fn valid_modules_are_accepted_when_only_validated() {
+    let module =
+        wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 1))"#).unwrap();
+    for spec in wasmdiff_engines::defaults_for(&Plan::Validate) {
+        let mut engine = (spec.build)(&Limits::default()).unwrap();
+        assert_eq!(
+            engine.run(&module, &Plan::Validate),
+            Execution::Accepted,
             "{}",
             spec.name
         );
@@ -245,8 +369,13 @@ fn the_planted_engine_is_wrong_exactly_where_planted() {
         call("shr", &[Value::I32(-8), Value::I32(1)]),
         call("shr", &[Value::I32(8), Value::I32(1)]),
     ];
-    let mut planted = (wasmdiff_engines::planted::SPEC.build)(&Limits::default()).unwrap();
-    let Execution::Ran { calls, .. } = planted.execute(&module, &invocations) else {
+    let planted = wasmdiff_engines::all()
+        .into_iter()
+        .find(|s| s.name == "planted")
+        .unwrap();
+    let mut planted = (planted.build)(&Limits::default()).unwrap();
+    let Execution::Ran { calls, .. } = planted.run(&module, &Plan::Calls(invocations.to_vec()))
+    else {
         panic!()
     };
     assert_eq!(
@@ -265,13 +394,21 @@ fn the_planted_engine_is_wrong_exactly_where_planted() {
 fn declared_versions_match_the_lockfile() {
     let lock = include_str!("../../../Cargo.lock");
     for spec in wasmdiff_engines::all() {
-        let entry = format!("name = \"{}\"\nversion = \"{}\"", spec.engine, spec.version);
+        // Engines that are other programs say their version themselves.
+        if spec.isolation == Isolation::External {
+            continue;
+        }
+        let krate = match spec.engine {
+            "wamr" => "wamrx-sys",
+            engine => engine,
+        };
+        let version = (spec.version)();
+        let crate_version = version.split(' ').next().unwrap();
+        let entry = format!("name = \"{krate}\"\nversion = \"{crate_version}\"");
         assert!(
             lock.contains(&entry),
-            "{} claims {} {}",
-            spec.name,
-            spec.engine,
-            spec.version
+            "{} claims {krate} {version}",
+            spec.name
         );
     }
 }
@@ -281,7 +418,28 @@ fn engine_lists_parse_with_clear_errors() {
     let specs = wasmdiff_engines::parse_list("wasmi-eager, wasmtime-winch,wasmi-eager").unwrap();
     let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
     assert_eq!(names, ["wasmi-eager", "wasmtime-winch"]);
-    assert_eq!(wasmdiff_engines::parse_list("default").unwrap().len(), 6);
+    let defaults: Vec<&str> = wasmdiff_engines::parse_list("default")
+        .unwrap()
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    for name in ["wasmtime-cranelift", "wasmi-lazy", "wasmer-singlepass"] {
+        assert!(defaults.contains(&name), "{defaults:?}");
+    }
+    // Validation-only engines and self-tests are never in a lineup for modules by default.
+    for name in ["wasmparser", "planted", "selftest-abort"] {
+        assert!(!defaults.contains(&name), "{defaults:?}");
+    }
+    let all_engines = wasmdiff_engines::parse_list("all").unwrap();
+    assert!(
+        all_engines
+            .iter()
+            .all(|s| !s.name.starts_with("selftest") && s.name != "planted")
+    );
+    let error = wasmdiff_engines::parse_list("wasmparser")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("does not run modules"), "{error}");
     let error = wasmdiff_engines::parse_list("wasmi-eager,v9")
         .unwrap_err()
         .to_string();

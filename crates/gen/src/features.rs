@@ -3,6 +3,7 @@
 //! that one engine rejects by design.
 
 use serde::{Deserialize, Serialize};
+use wasmparser::{Validator, WasmFeatures};
 
 macro_rules! features {
     ($($(#[$doc:meta])* $field:ident => $name:literal,)*) => {
@@ -65,8 +66,6 @@ features! {
     threads => "threads",
     exceptions => "exceptions",
     gc => "gc",
-    /// The engine can call an export whose signature holds `v128` (JS embeddings cannot).
-    v128_signatures => "v128-signatures",
 }
 
 impl Features {
@@ -83,6 +82,91 @@ impl Features {
         sets.into_iter()
             .fold(Features::ALL, |acc, f| acc.intersect(f))
     }
+
+    /// The same features in wasmparser's terms.
+    pub fn wasm_features(&self) -> WasmFeatures {
+        let mut w = WasmFeatures::MUTABLE_GLOBAL | WasmFeatures::FLOATS | WasmFeatures::GC_TYPES;
+        let map = [
+            (
+                self.saturating_float_to_int,
+                WasmFeatures::SATURATING_FLOAT_TO_INT,
+            ),
+            (self.sign_extension, WasmFeatures::SIGN_EXTENSION),
+            (self.multi_value, WasmFeatures::MULTI_VALUE),
+            (self.bulk_memory, WasmFeatures::BULK_MEMORY),
+            (self.reference_types, WasmFeatures::REFERENCE_TYPES),
+            (self.simd, WasmFeatures::SIMD),
+            (self.relaxed_simd, WasmFeatures::RELAXED_SIMD),
+            (self.tail_call, WasmFeatures::TAIL_CALL),
+            (self.extended_const, WasmFeatures::EXTENDED_CONST),
+            (self.multi_memory, WasmFeatures::MULTI_MEMORY),
+            (self.memory64, WasmFeatures::MEMORY64),
+            (self.custom_page_sizes, WasmFeatures::CUSTOM_PAGE_SIZES),
+            (self.wide_arithmetic, WasmFeatures::WIDE_ARITHMETIC),
+            (self.threads, WasmFeatures::THREADS),
+            (self.exceptions, WasmFeatures::EXCEPTIONS),
+            (
+                self.gc,
+                WasmFeatures::GC.union(WasmFeatures::FUNCTION_REFERENCES),
+            ),
+        ];
+        for (on, flag) in map {
+            if on {
+                w |= flag;
+            }
+        }
+        w
+    }
+
+    /// Whether `module` is valid using only these features; if not, wasmparser's reason.
+    pub fn validate(&self, module: &[u8]) -> Result<(), String> {
+        Validator::new_with_features(self.wasm_features())
+            .validate_all(module)
+            .map(drop)
+            .map_err(|e| e.message().to_string())
+    }
+}
+
+/// What the modules for a lineup of engines may use. Each input picks one entry: the features
+/// every engine shares (a quarter of the time), or those of a pair of engines, so a proposal
+/// that two engines support is tested even when a third lacks it. Engines whose features do
+/// not cover a module sit it out.
+#[derive(Clone, Debug)]
+pub struct FeatureMenu {
+    common: Features,
+    pairs: Vec<Features>,
+}
+
+impl FeatureMenu {
+    /// The menu for engines with these features (one entry per engine).
+    pub fn new(engines: &[Features]) -> FeatureMenu {
+        let mut pairs: Vec<Features> = Vec::new();
+        for (i, a) in engines.iter().enumerate() {
+            for b in &engines[i + 1..] {
+                let both = a.intersect(b);
+                if !pairs.contains(&both) {
+                    pairs.push(both);
+                }
+            }
+        }
+        FeatureMenu {
+            common: Features::common(engines),
+            pairs,
+        }
+    }
+
+    /// What every engine supports.
+    pub fn common(&self) -> &Features {
+        &self.common
+    }
+
+    /// The entry chosen by an input byte.
+    pub fn pick(&self, byte: u8) -> &Features {
+        match byte.checked_sub(64) {
+            Some(i) if !self.pairs.is_empty() => &self.pairs[usize::from(i) % self.pairs.len()],
+            _ => &self.common,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +182,29 @@ mod tests {
         b.gc = true;
         let both = Features::common([&a, &b]);
         assert_eq!(both.enabled(), vec!["gc"]);
+    }
+
+    #[test]
+    fn the_menu_offers_what_two_engines_share() {
+        let mut simd_only = Features::NONE;
+        simd_only.simd = true;
+        let mut simd_and_gc = simd_only;
+        simd_and_gc.gc = true;
+        let menu = FeatureMenu::new(&[simd_and_gc, simd_and_gc, Features::NONE]);
+        assert_eq!(*menu.common(), Features::NONE);
+        assert_eq!(*menu.pick(0), Features::NONE);
+        let offered: Vec<Features> = (64..=255).map(|b| *menu.pick(b)).collect();
+        assert!(offered.contains(&simd_and_gc));
+        assert!(!offered.contains(&simd_only));
+    }
+
+    #[test]
+    fn validation_follows_the_features() {
+        let simd = wat::parse_str("(module (func (result v128) v128.const i64x2 1 2))").unwrap();
+        let mut features = Features::NONE;
+        assert!(features.validate(&simd).unwrap_err().contains("SIMD"));
+        features.simd = true;
+        features.validate(&simd).unwrap();
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! The same bytes and the same [`Features`] always give the same test case.
 
 pub mod features;
+pub mod mutate;
 pub mod plan;
 pub mod proxy;
 pub mod rng;
@@ -13,7 +14,7 @@ pub mod value;
 use arbitrary::Unstructured;
 use serde::{Deserialize, Serialize};
 
-pub use features::Features;
+pub use features::{FeatureMenu, Features};
 pub use plan::{ExportedFunc, Invocation, ModuleError};
 pub use value::{RefHeap, ValType, Value};
 
@@ -31,6 +32,10 @@ pub enum Generator {
     RandomFilter,
     /// A filter built with the proxy-wasm Rust SDK, with a scenario.
     SdkFilter,
+    /// A wasm-smith module changed by wasm-mutate (perhaps no longer valid), to validate.
+    WasmMutate,
+    /// A wasm-smith module with a few bytes changed (most likely invalid), to validate.
+    ByteFlips,
 }
 
 impl Generator {
@@ -41,6 +46,8 @@ impl Generator {
             Generator::File => "file",
             Generator::RandomFilter => "random-filter",
             Generator::SdkFilter => "sdk-filter",
+            Generator::WasmMutate => "wasm-mutate",
+            Generator::ByteFlips => "byte-flips",
         }
     }
 }
@@ -53,14 +60,16 @@ pub enum Plan {
     Calls(Vec<Invocation>),
     /// A proxy-wasm filter's life, as a proxy drives it through this scenario.
     Proxy(proxy::Scenario),
+    /// Only say whether the module is valid (accepted, and compiled).
+    Validate,
 }
 
 impl Plan {
-    /// The calls of a call plan (none for a scenario).
+    /// The calls of a call plan (none for the others).
     pub fn calls(&self) -> &[Invocation] {
         match self {
             Plan::Calls(calls) => calls,
-            Plan::Proxy(_) => &[],
+            Plan::Proxy(_) | Plan::Validate => &[],
         }
     }
 
@@ -69,6 +78,7 @@ impl Plan {
         match self {
             Plan::Calls(calls) => calls.len(),
             Plan::Proxy(scenario) => scenario.size(),
+            Plan::Validate => 0,
         }
     }
 
@@ -88,6 +98,7 @@ impl Plan {
                 .into_iter()
                 .map(Plan::Proxy)
                 .collect(),
+            Plan::Validate => Vec::new(),
         }
     }
 }
@@ -110,13 +121,15 @@ pub enum GenerateError {
     Internal(String),
 }
 
-/// Turns input bytes into a test case whose module only uses `features`.
+/// Turns input bytes into a test case whose module only uses features from `menu`.
 ///
-/// Layout: byte 0 chooses the generator (its low bit: whole wasm-smith modules, or small
-/// instruction expressions, which hit one instruction's corners far more often per input) and
-/// how many trailing bytes drive the invocation plan; the bytes between make the module. The
-/// plan gets its own bytes because the module generators happily consume everything.
-pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateError> {
+/// Layout: byte 0 picks the features from the menu; byte 1 chooses the generator (its low bit:
+/// whole wasm-smith modules, or small instruction expressions, which hit one instruction's
+/// corners far more often per input) and how many trailing bytes drive the invocation plan;
+/// the bytes between make the module. The plan gets its own bytes because the module
+/// generators happily consume everything.
+pub fn generate(data: &[u8], menu: &FeatureMenu) -> Result<TestCase, GenerateError> {
+    let (features, data) = pick_features(data, menu);
     let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
     let plan_len = (rest.len() / 2).min(usize::from(header >> 2) * 4);
     let (module_bytes, plan_bytes) = rest.split_at(rest.len() - plan_len);
@@ -128,7 +141,7 @@ pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateEr
     };
     let funcs = plan::exported_functions(&module)
         .map_err(|e| GenerateError::Internal(format!("generated module: {e}")))?;
-    let calls = plan::plan(&mut Unstructured::new(plan_bytes), &funcs, features)?;
+    let calls = plan::plan(&mut Unstructured::new(plan_bytes), &funcs)?;
     Ok(TestCase {
         module,
         plan: Plan::Calls(calls),
@@ -136,16 +149,25 @@ pub fn generate(data: &[u8], features: &Features) -> Result<TestCase, GenerateEr
     })
 }
 
+/// Byte 0's pick from the menu, and the bytes after it.
+fn pick_features<'a>(data: &'a [u8], menu: &'a FeatureMenu) -> (&'a Features, &'a [u8]) {
+    match data.split_first() {
+        Some((&pick, rest)) => (menu.pick(pick), rest),
+        None => (menu.common(), data),
+    }
+}
+
 /// Turns input bytes into a proxy-wasm test case: a filter and a scenario to drive it through.
 ///
-/// Layout: byte 0's low bit chooses the filter's kind (one of `sdk_filters`, picked by byte 1,
-/// or a random wasm-smith filter made from the middle bytes); its other bits say how many
-/// trailing bytes make the scenario.
+/// Layout: byte 0 picks the features from the menu; byte 1's low bit chooses the filter's kind
+/// (one of `sdk_filters`, picked by byte 2, or a random wasm-smith filter made from the middle
+/// bytes); its other bits say how many trailing bytes make the scenario.
 pub fn generate_proxy(
     data: &[u8],
-    features: &Features,
+    menu: &FeatureMenu,
     sdk_filters: &[&[u8]],
 ) -> Result<TestCase, GenerateError> {
+    let (features, data) = pick_features(data, menu);
     let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
     let (module, generator, scenario_bytes) = if header & 1 == 0 && !sdk_filters.is_empty() {
         let (&pick, rest) = rest.split_first().unwrap_or((&0, &[]));
@@ -168,11 +190,34 @@ pub fn generate_proxy(
     })
 }
 
+/// Turns input bytes into a module to validate, valid or not.
+///
+/// Layout: byte 0 picks the features from the menu (the module starts valid with them);
+/// byte 1's low bit chooses wasm-mutate or byte flips, its other bits how many trailing bytes
+/// drive the changes; the bytes between make the module.
+pub fn generate_validation(data: &[u8], menu: &FeatureMenu) -> Result<TestCase, GenerateError> {
+    let (features, data) = pick_features(data, menu);
+    let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
+    let how_len = (rest.len() / 2).min(usize::from(header >> 1) * 2);
+    let (module_bytes, how) = rest.split_at(rest.len() - how_len);
+    let (module, generator) = mutate::sometimes_invalid(
+        &mut Unstructured::new(module_bytes),
+        features,
+        how,
+        header & 1 == 1,
+    )?;
+    Ok(TestCase {
+        module,
+        plan: Plan::Validate,
+        generator,
+    })
+}
+
 /// A test case for a module given by the user: each callable export once with zero arguments.
-pub fn from_module(module: Vec<u8>, features: &Features) -> Result<TestCase, ModuleError> {
+pub fn from_module(module: Vec<u8>) -> Result<TestCase, ModuleError> {
     let funcs = plan::exported_functions(&module)?;
     Ok(TestCase {
-        plan: Plan::Calls(plan::zero_plan(&funcs, features)),
+        plan: Plan::Calls(plan::zero_plan(&funcs)),
         module,
         generator: Generator::File,
     })
@@ -198,8 +243,9 @@ mod tests {
     fn same_bytes_same_case() {
         for seed in 0..50 {
             let data = input(seed, 1500);
-            let a = generate(&data, &Features::ALL).unwrap();
-            let b = generate(&data, &Features::ALL).unwrap();
+            let menu = FeatureMenu::new(&[Features::ALL]);
+            let a = generate(&data, &menu).unwrap();
+            let b = generate(&data, &menu).unwrap();
             assert_eq!(a, b);
             assert_eq!(a.module, b.module);
         }
@@ -223,9 +269,10 @@ mod tests {
         wasm_features.remove(wasmparser::WasmFeatures::REFERENCE_TYPES);
         wasm_features.insert(wasmparser::WasmFeatures::EXTENDED_CONST);
         let mut seen = std::collections::HashSet::new();
+        let menu = FeatureMenu::new(&[features, Features::ALL]);
         for seed in 0..300 {
             let data = input(seed, 64 + (seed as usize * 37) % 3000);
-            let case = generate(&data, &features).unwrap();
+            let case = generate(&data, &menu).unwrap();
             seen.insert(case.generator);
             wasmparser::Validator::new_with_features(wasm_features)
                 .validate_all(&case.module)
@@ -238,9 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn validation_cases_are_sometimes_invalid_and_reproducible() {
+        let menu = FeatureMenu::new(&[Features::ALL]);
+        let (mut valid, mut invalid) = (0, 0);
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..120 {
+            let data = input(seed, 200 + seed as usize * 13);
+            let case = generate_validation(&data, &menu).unwrap();
+            assert_eq!(case, generate_validation(&data, &menu).unwrap());
+            assert_eq!(case.plan, Plan::Validate);
+            seen.insert(case.generator);
+            match Features::ALL.validate(&case.module) {
+                Ok(()) => valid += 1,
+                Err(_) => invalid += 1,
+            }
+        }
+        assert!(seen.contains(&Generator::WasmMutate) && seen.contains(&Generator::ByteFlips));
+        assert!(
+            valid > 10 && invalid > 10,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+
+    #[test]
     fn empty_and_tiny_inputs_still_make_cases() {
         for data in [&[][..], &[0], &[1], &[0xff, 0xff]] {
-            let case = generate(data, &Features::ALL).unwrap();
+            let case = generate(data, &FeatureMenu::new(&[Features::ALL])).unwrap();
             assert!(!case.module.is_empty());
         }
     }

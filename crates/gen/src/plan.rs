@@ -4,7 +4,6 @@ use arbitrary::{Result, Unstructured};
 use serde::{Deserialize, Serialize};
 use wasmparser::{ExternalKind, Payload, Validator, WasmFeatures};
 
-use crate::features::Features;
 use crate::value::{RefHeap, ValType, Value, arbitrary_value};
 
 /// At most this many calls per test case, to bound execution time.
@@ -26,14 +25,9 @@ pub struct ExportedFunc {
 }
 
 impl ExportedFunc {
-    /// Whether every engine with `features` can be handed this call.
-    pub fn is_callable(&self, features: &Features) -> bool {
-        let v128 = self
-            .params
-            .iter()
-            .chain(&self.results)
-            .any(|t| *t == ValType::V128);
-        self.params.iter().all(ValType::is_passable) && (features.v128_signatures || !v128)
+    /// Whether the harness can make up arguments for this function.
+    pub fn is_callable(&self) -> bool {
+        self.params.iter().all(ValType::is_passable)
     }
 }
 
@@ -78,8 +72,16 @@ pub fn exported_functions(module: &[u8]) -> std::result::Result<Vec<ExportedFunc
                     let ty = types[types.core_function_at(export.index)].unwrap_func();
                     funcs.push(ExportedFunc {
                         name: export.name.to_string(),
-                        params: ty.params().iter().map(|t| convert(*t)).collect(),
-                        results: ty.results().iter().map(|t| convert(*t)).collect(),
+                        params: ty
+                            .params()
+                            .iter()
+                            .map(|t| ValType::from_wasmparser(*t))
+                            .collect(),
+                        results: ty
+                            .results()
+                            .iter()
+                            .map(|t| ValType::from_wasmparser(*t))
+                            .collect(),
                     });
                 }
             }
@@ -89,29 +91,32 @@ pub fn exported_functions(module: &[u8]) -> std::result::Result<Vec<ExportedFunc
     Ok(funcs)
 }
 
-fn convert(ty: wasmparser::ValType) -> ValType {
-    use wasmparser::{AbstractHeapType as A, HeapType};
-    match ty {
-        wasmparser::ValType::I32 => ValType::I32,
-        wasmparser::ValType::I64 => ValType::I64,
-        wasmparser::ValType::F32 => ValType::F32,
-        wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => {
-            let heap = match r.heap_type() {
-                HeapType::Abstract {
-                    shared: false,
-                    ty: A::Func | A::NoFunc,
-                } => RefHeap::Func,
-                HeapType::Abstract {
-                    shared: false,
-                    ty: A::Extern | A::NoExtern,
-                } => RefHeap::Extern,
-                _ => RefHeap::Any,
-            };
-            ValType::Ref {
-                heap,
-                nullable: r.is_nullable(),
+impl ValType {
+    /// A wasmparser value type in this crate's terms.
+    pub fn from_wasmparser(ty: wasmparser::ValType) -> ValType {
+        use wasmparser::{AbstractHeapType as A, HeapType};
+        match ty {
+            wasmparser::ValType::I32 => ValType::I32,
+            wasmparser::ValType::I64 => ValType::I64,
+            wasmparser::ValType::F32 => ValType::F32,
+            wasmparser::ValType::F64 => ValType::F64,
+            wasmparser::ValType::V128 => ValType::V128,
+            wasmparser::ValType::Ref(r) => {
+                let heap = match r.heap_type() {
+                    HeapType::Abstract {
+                        shared: false,
+                        ty: A::Func | A::NoFunc,
+                    } => RefHeap::Func,
+                    HeapType::Abstract {
+                        shared: false,
+                        ty: A::Extern | A::NoExtern,
+                    } => RefHeap::Extern,
+                    _ => RefHeap::Any,
+                };
+                ValType::Ref {
+                    heap,
+                    nullable: r.is_nullable(),
+                }
             }
         }
     }
@@ -120,12 +125,8 @@ fn convert(ty: wasmparser::ValType) -> ValType {
 /// A plan over `funcs`: every callable export once, in export order (so even an exhausted input
 /// exercises all of them), then further calls the input chooses, with fresh arguments. Calls
 /// are cheap next to compiling, so the input usually asks for several more.
-pub fn plan(
-    u: &mut Unstructured<'_>,
-    funcs: &[ExportedFunc],
-    features: &Features,
-) -> Result<Vec<Invocation>> {
-    let callable: Vec<&ExportedFunc> = funcs.iter().filter(|f| f.is_callable(features)).collect();
+pub fn plan(u: &mut Unstructured<'_>, funcs: &[ExportedFunc]) -> Result<Vec<Invocation>> {
+    let callable: Vec<&ExportedFunc> = funcs.iter().filter(|f| f.is_callable()).collect();
     let mut plan = Vec::new();
     for func in callable.iter().take(MAX_INVOCATIONS) {
         plan.push(invocation(u, func)?);
@@ -150,10 +151,10 @@ fn invocation(u: &mut Unstructured<'_>, func: &ExportedFunc) -> Result<Invocatio
 }
 
 /// A plan calling each callable export once with zero (or null) arguments.
-pub fn zero_plan(funcs: &[ExportedFunc], features: &Features) -> Vec<Invocation> {
+pub fn zero_plan(funcs: &[ExportedFunc]) -> Vec<Invocation> {
     funcs
         .iter()
-        .filter(|f| f.is_callable(features))
+        .filter(|f| f.is_callable())
         .map(|f| Invocation {
             export: f.name.clone(),
             args: f.params.iter().map(|t| Value::zero(*t)).collect(),

@@ -34,7 +34,7 @@ fn main() {
             )
         })
         .collect();
-    let specs = wasmdiff_engines::defaults();
+    let specs = Target::ProxyWasm.default_engines();
     let generator = Differential::for_target(&specs, Limits::default(), Target::ProxyWasm).unwrap();
     let random: Vec<TestCase> = (0..count)
         .filter_map(|i| {

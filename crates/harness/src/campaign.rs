@@ -13,7 +13,7 @@ use anyhow::Context;
 use serde::Serialize;
 use wasmdiff_cases::{Case, Existing, Origin, Report, finding_name, write_case};
 use wasmdiff_engines::lineup::catch_panic;
-use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, Limits, TrapKind};
+use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits, TrapKind};
 use wasmdiff_gen::Generator;
 use wasmdiff_oracle::Verdict;
 use wasmdiff_proxy::{Event, Outcome};
@@ -53,11 +53,20 @@ const SHRINKS_PER_SIGNATURE: usize = 3;
 pub struct EngineStats {
     pub name: String,
     pub rejected: u64,
+    /// Modules accepted when only asked to validate.
+    pub accepted: u64,
+    /// Test cases the engine sat out (the module needs features it lacks).
+    pub skipped: u64,
     pub instantiation_failed: u64,
     pub calls_returned: u64,
     pub calls_trapped: u64,
     pub inconclusive: u64,
+    /// Panics, and worker processes that died.
     pub crashed: u64,
+    /// Worker processes that missed the deadline.
+    pub hung: u64,
+    /// Worker processes over their memory cap.
+    pub out_of_memory: u64,
     /// Time spent executing on this engine.
     #[serde(serialize_with = "seconds")]
     pub busy: Duration,
@@ -143,11 +152,17 @@ impl Stats {
         for (stats, execution) in self.engines.iter_mut().zip(&checked.executions) {
             match execution {
                 Execution::Rejected { .. } => stats.rejected += 1,
+                Execution::Accepted => stats.accepted += 1,
+                Execution::Skipped { .. } => stats.skipped += 1,
                 Execution::InstantiationFailed { trap } if trap.kind.is_inconclusive() => {
                     stats.inconclusive += 1
                 }
                 Execution::InstantiationFailed { .. } => stats.instantiation_failed += 1,
-                Execution::Crashed { .. } => stats.crashed += 1,
+                Execution::Crashed { kind, .. } => match kind {
+                    CrashKind::Hang => stats.hung += 1,
+                    CrashKind::OutOfMemory => stats.out_of_memory += 1,
+                    CrashKind::Panic | CrashKind::Died | CrashKind::BadAnswer => stats.crashed += 1,
+                },
                 Execution::Ran { calls, .. } => {
                     for call in calls {
                         match call {

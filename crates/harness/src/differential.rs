@@ -2,8 +2,8 @@
 //! The fuzz targets, the campaign runner, the CLI and the tests all go through here.
 
 use wasmdiff_engines::{EngineSpec, Execution, KnownBug, Limits, Lineup};
-use wasmdiff_gen::{Features, GenerateError, TestCase};
-use wasmdiff_oracle::Verdict;
+use wasmdiff_gen::{FeatureMenu, GenerateError, Plan, TestCase};
+use wasmdiff_oracle::{Divergence, DivergenceKind, Verdict};
 
 /// A test case, what each engine observed, and the verdict.
 pub struct Checked {
@@ -15,7 +15,7 @@ pub struct Checked {
 }
 
 /// What a campaign tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Target {
     /// Modules run through plans of calls; results, traps and exported state compared.
     #[default]
@@ -23,11 +23,43 @@ pub enum Target {
     /// proxy-wasm filters (random ones and SDK-built ones) driven through scenarios by the
     /// host; traces compared.
     ProxyWasm,
+    /// Modules that are sometimes invalid; whether each engine accepts them compared.
+    Validation,
+}
+
+impl Target {
+    /// The target whose cases have plans like `plan`.
+    pub fn of(plan: &Plan) -> Target {
+        match plan {
+            Plan::Calls(_) => Target::Modules,
+            Plan::Proxy(_) => Target::ProxyWasm,
+            Plan::Validate => Target::Validation,
+        }
+    }
+
+    /// A plan of the kind this target makes, to ask engines whether they can carry it out.
+    pub fn sample_plan(&self) -> Plan {
+        match self {
+            Target::Modules => Plan::Calls(Vec::new()),
+            Target::ProxyWasm => Plan::Proxy(Default::default()),
+            Target::Validation => Plan::Validate,
+        }
+    }
+
+    /// The engines used when none are named.
+    pub fn default_engines(&self) -> Vec<&'static EngineSpec> {
+        wasmdiff_engines::defaults_for(&self.sample_plan())
+    }
+
+    /// Parses an `--engines` list for this target.
+    pub fn parse_engines(&self, list: &str) -> anyhow::Result<Vec<&'static EngineSpec>> {
+        wasmdiff_engines::parse_list_for(list, &self.sample_plan())
+    }
 }
 
 pub struct Differential {
     lineup: Lineup,
-    features: Features,
+    menu: FeatureMenu,
     target: Target,
     /// The SDK filters, for the proxy-wasm target.
     sdk_filters: Vec<&'static [u8]>,
@@ -43,10 +75,16 @@ impl Differential {
         limits: Limits,
         target: Target,
     ) -> anyhow::Result<Differential> {
+        let plan = target.sample_plan();
+        for spec in specs {
+            if let Some(why) = spec.abilities.refuses(&plan) {
+                anyhow::bail!("engine {} cannot take part: {why}", spec.name);
+            }
+        }
         let lineup = Lineup::new(specs, limits)?;
-        let features = lineup.features();
+        let menu = lineup.menu();
         let sdk_filters = match target {
-            Target::Modules => Vec::new(),
+            Target::Modules | Target::Validation => Vec::new(),
             Target::ProxyWasm => wasmdiff_filters::all()
                 .into_iter()
                 .map(|f| f.wasm)
@@ -54,7 +92,7 @@ impl Differential {
         };
         Ok(Differential {
             lineup,
-            features,
+            menu,
             target,
             sdk_filters,
         })
@@ -64,17 +102,16 @@ impl Differential {
         &self.lineup
     }
 
-    /// What every engine in the lineup supports: the generator stays inside it.
-    pub fn features(&self) -> &Features {
-        &self.features
+    /// What the lineup's modules may use: the generator stays inside it.
+    pub fn menu(&self) -> &FeatureMenu {
+        &self.menu
     }
 
     pub fn generate(&self, data: &[u8]) -> Result<TestCase, GenerateError> {
         match self.target {
-            Target::Modules => wasmdiff_gen::generate(data, &self.features),
-            Target::ProxyWasm => {
-                wasmdiff_gen::generate_proxy(data, &self.features, &self.sdk_filters)
-            }
+            Target::Modules => wasmdiff_gen::generate(data, &self.menu),
+            Target::ProxyWasm => wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters),
+            Target::Validation => wasmdiff_gen::generate_validation(data, &self.menu),
         }
     }
 
@@ -85,14 +122,42 @@ impl Differential {
         (executions, verdict)
     }
 
-    /// The known bugs, of engines in the lineup, whose workarounds make the engines agree on
-    /// `case`: each bug alone first, then all of them together (a module may trigger several).
-    /// Empty when none explains the divergence. A workaround rewrites the module, so the
-    /// divergence must first survive a plain re-encoding: otherwise the encoding, not the bug,
-    /// made the difference. Costs a run per attempt.
-    pub fn known_bugs(&mut self, case: &TestCase) -> Vec<&'static KnownBug> {
+    /// The known bugs whose workarounds make the engines agree on `case`: each bug alone
+    /// first, then all of them together (a module may trigger several). Empty when none
+    /// explains the divergence. Only the bugs of engines that could be the wrong ones are
+    /// tried: outside the one largest class of agreeing engines (where there is one), and, for
+    /// a crash or hang, among the engines that failed. A workaround rewrites the module, so
+    /// the divergence must first survive a plain re-encoding: otherwise the encoding, not the
+    /// bug, made the difference. Costs a run per attempt.
+    pub fn known_bugs(
+        &mut self,
+        case: &TestCase,
+        executions: &[Execution],
+        divergence: &Divergence,
+    ) -> Vec<&'static KnownBug> {
+        let largest = divergence.classes.iter().map(Vec::len).max().unwrap_or(0);
+        let majority: Vec<usize> = match divergence
+            .classes
+            .iter()
+            .filter(|c| c.len() == largest)
+            .collect::<Vec<_>>()[..]
+        {
+            [one] => one.clone(),
+            _ => Vec::new(),
+        };
+        let failed = matches!(
+            divergence.kind,
+            DivergenceKind::Crash | DivergenceKind::Hang | DivergenceKind::OutOfMemory
+        );
         let mut bugs: Vec<&'static KnownBug> = Vec::new();
-        for spec in self.lineup.specs() {
+        for (i, spec) in self.lineup.specs().into_iter().enumerate() {
+            let suspect = match failed {
+                true => matches!(executions[i], Execution::Crashed { .. }),
+                false => !majority.contains(&i),
+            };
+            if !suspect {
+                continue;
+            }
             for bug in spec.known_bugs {
                 if !bugs.iter().any(|b| b.id == bug.id) {
                     bugs.push(bug);
@@ -143,8 +208,8 @@ impl Differential {
     /// does.
     pub fn check_case(&mut self, case: TestCase) -> Checked {
         let (executions, verdict) = self.run(&case);
-        let known_bugs = match verdict {
-            Verdict::Diverge(_) => self.known_bugs(&case),
+        let known_bugs = match &verdict {
+            Verdict::Diverge(divergence) => self.known_bugs(&case, &executions, divergence),
             _ => Vec::new(),
         };
         Checked {

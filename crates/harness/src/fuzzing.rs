@@ -12,8 +12,11 @@ thread_local! {
     static LINEUPS: RefCell<Vec<(Target, Differential)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Process setup for a fuzz target: no Rust backtraces on the hot path (see the README).
+/// Process setup for a fuzz target: serve as an engine worker if started as one (engines
+/// that run isolated are started from the fuzz target itself), and no Rust backtraces on the
+/// hot path (see the README).
 pub fn init() {
+    wasmdiff_engines::worker::serve_if_requested();
     // SAFETY: called from libFuzzer's init hook, before any other thread exists.
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
 }
@@ -25,8 +28,8 @@ pub fn check(target: Target, data: &[u8]) -> Option<String> {
     LINEUPS.with_borrow_mut(|lineups| {
         if !lineups.iter().any(|(t, _)| *t == target) {
             let specs = match std::env::var("WASMDIFF_ENGINES") {
-                Ok(list) => wasmdiff_engines::parse_list(&list),
-                Err(_) => Ok(wasmdiff_engines::defaults()),
+                Ok(list) => target.parse_engines(&list),
+                Err(_) => Ok(target.default_engines()),
             }
             .unwrap_or_else(|e| panic!("WASMDIFF_ENGINES: {e}"));
             let differential = Differential::for_target(&specs, Limits::default(), target)

@@ -7,7 +7,7 @@ use wasmdiff_cases::{Case, EngineRecord, Expectation, signature};
 use wasmdiff_engines::{EngineSpec, Limits};
 use wasmdiff_oracle::Verdict;
 
-use crate::differential::{Checked, Differential};
+use crate::differential::{Checked, Differential, Target};
 
 /// The engine configurations a case was recorded with, or `engines` if given.
 pub fn lineup(case: &Case, engines: Option<&str>) -> anyhow::Result<Vec<&'static EngineSpec>> {
@@ -21,13 +21,14 @@ pub fn lineup(case: &Case, engines: Option<&str>) -> anyhow::Result<Vec<&'static
             .collect::<Vec<_>>()
             .join(","),
     };
-    wasmdiff_engines::parse_list(&list).with_context(|| format!("case {}", case.dir.display()))
+    wasmdiff_engines::parse_list_for(&list, &case.report.plan)
+        .with_context(|| format!("case {}", case.dir.display()))
 }
 
 /// Runs cases, keeping one [`Differential`] per lineup.
 #[derive(Default)]
 pub struct Replayer {
-    lineups: BTreeMap<Vec<&'static str>, Differential>,
+    lineups: BTreeMap<(Target, Vec<&'static str>), Differential>,
 }
 
 /// A replayed case.
@@ -45,10 +46,11 @@ impl Replayer {
         specs: &[&'static EngineSpec],
     ) -> anyhow::Result<Replayed> {
         let names: Vec<&'static str> = specs.iter().map(|s| s.name).collect();
-        let differential = match self.lineups.entry(names.clone()) {
+        let target = Target::of(&case.report.plan);
+        let differential = match self.lineups.entry((target, names.clone())) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(Differential::new(specs, Limits::default())?)
+                e.insert(Differential::for_target(specs, Limits::default(), target)?)
             }
         };
         let checked = differential.check_case(case.test_case());
@@ -107,16 +109,16 @@ pub fn check_expectation(expectation: &Expectation, replayed: &Replayed) -> Resu
                 let current = wasmdiff_engines::all()
                     .into_iter()
                     .find(|s| s.name == record.name);
-                match current {
-                    None => return Err(format!("engine {} is not in this build", record.name)),
-                    Some(spec) if spec.version != record.version => {
-                        return Err(format!(
-                            "{} is now {} {}, this case was pinned to {}: replay it (`wasmdiff replay`) and update its \
-                             expectation (`wasmdiff promote --force`)",
-                            record.name, spec.engine, spec.version, record.version
-                        ));
-                    }
-                    Some(_) => {}
+                let Some(spec) = current else {
+                    return Err(format!("engine {} is not in this build", record.name));
+                };
+                let version = (spec.version)();
+                if version != record.version {
+                    return Err(format!(
+                        "{} is now {} {version}, this case was pinned to {}: replay it (`wasmdiff replay`) and update its \
+                         expectation (`wasmdiff promote --force`)",
+                        record.name, spec.engine, record.version
+                    ));
                 }
             }
             match &replayed.signature {

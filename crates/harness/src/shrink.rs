@@ -98,9 +98,12 @@ impl Shrinker<'_> {
         {
             return false;
         }
+        let Some(divergence) = verdict.divergence() else {
+            return false;
+        };
         let known: Vec<&str> = self
             .differential
-            .known_bugs(case)
+            .known_bugs(case, &executions, divergence)
             .iter()
             .map(|b| b.id)
             .collect();

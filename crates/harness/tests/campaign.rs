@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use wasmdiff_cases::Report;
-use wasmdiff_engines::{Engine, EngineSpec, Execution, Limits};
-use wasmdiff_gen::{Features, Invocation};
+use wasmdiff_engines::{
+    Abilities, CrashKind, Engine, EngineSpec, Execution, Isolation, Limits, always_available,
+};
+use wasmdiff_gen::{Features, Plan};
 use wasmdiff_harness::{CampaignConfig, Differential, Stats, Target, campaign, inputs};
 use wasmdiff_oracle::{DivergenceKind, Verdict};
 
@@ -30,6 +32,15 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         shrink: None,
         target: Target::Modules,
     }
+}
+
+/// The default engines that run in this process (those needing a worker process are tested
+/// through the `wasmdiff` binary, which serves as their worker).
+fn in_process_defaults() -> Vec<&'static EngineSpec> {
+    wasmdiff_engines::defaults()
+        .into_iter()
+        .filter(|s| s.isolation != Isolation::Required)
+        .collect()
 }
 
 fn run(config: CampaignConfig) -> Stats {
@@ -81,7 +92,8 @@ fn a_planted_bug_is_found_within_a_bounded_campaign_and_written_to_disk() {
 #[test]
 fn the_real_engines_give_no_unexplained_divergence() {
     let out = scratch_dir("real");
-    let stats = run(config("default", 1, 3000, &out));
+    let names: Vec<&str> = in_process_defaults().iter().map(|s| s.name).collect();
+    let stats = run(config(&names.join(","), 1, 3000, &out));
     let unexplained: Vec<&str> = stats
         .findings
         .iter()
@@ -103,7 +115,7 @@ fn the_real_engines_give_no_unexplained_divergence() {
 
 #[test]
 fn the_same_bytes_give_the_same_case_and_verdict() {
-    let specs = wasmdiff_engines::defaults();
+    let specs = in_process_defaults();
     let mut a = Differential::new(&specs, Limits::default()).unwrap();
     let mut b = Differential::new(&specs, Limits::default()).unwrap();
     for index in 0..150 {
@@ -171,7 +183,7 @@ fn an_input_left_in_flight_by_a_dead_campaign_becomes_a_crash_finding() {
 struct Panicky;
 
 impl Engine for Panicky {
-    fn execute(&mut self, module: &[u8], _: &[Invocation]) -> Execution {
+    fn run(&mut self, module: &[u8], _: &Plan) -> Execution {
         let has_memory = wasmparser::Parser::new(0)
             .parse_all(module)
             .any(|p| matches!(p, Ok(wasmparser::Payload::MemorySection(_))));
@@ -180,20 +192,19 @@ impl Engine for Panicky {
             message: "no memories here".into(),
         }
     }
-
-    fn run_proxy(&mut self, module: &[u8], _: &wasmdiff_gen::proxy::Scenario) -> Execution {
-        self.execute(module, &[])
-    }
 }
 
 static PANICKY: EngineSpec = EngineSpec {
     name: "panicky",
     engine: "test",
-    version: "0",
+    version: || "0".to_string(),
     description: "panics on modules with memories",
     features: Features::NONE,
+    abilities: Abilities::ALL,
+    isolation: Isolation::Optional,
     default: false,
     known_bugs: &[],
+    available: always_available,
     build: |_| Ok(Box::new(Panicky)),
 };
 
@@ -209,7 +220,10 @@ fn an_engine_that_panics_is_reported_as_crashed_and_the_campaign_goes_on() {
     };
     let (executions, verdict) = differential.run(&case(with_memory.clone()));
     match &executions[0] {
-        Execution::Crashed { message } => {
+        Execution::Crashed {
+            kind: CrashKind::Panic,
+            message,
+        } => {
             assert!(message.contains("deliberate test panic"), "{message}")
         }
         other => panic!("{other:?}"),

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use wasmdiff_cases::{Case, Report};
-use wasmdiff_engines::{Engine, EngineSpec, Execution, Limits};
-use wasmdiff_gen::proxy::Scenario;
-use wasmdiff_gen::{Features, Generator, Invocation, Plan, TestCase};
+use wasmdiff_engines::{
+    Abilities, Engine, EngineSpec, Execution, Isolation, Limits, always_available,
+};
+use wasmdiff_gen::{Features, Generator, Plan, TestCase};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
 use wasmdiff_harness::{CampaignConfig, Differential, Stats, Target, campaign};
 use wasmdiff_oracle::{DivergenceKind, Step};
@@ -41,7 +42,7 @@ fn proxy_campaign(
 
 #[test]
 fn random_and_sdk_filters_give_no_host_panic_and_no_unexplained_divergence() {
-    let (stats, out) = proxy_campaign(wasmdiff_engines::defaults(), 600, "real");
+    let (stats, out) = proxy_campaign(Target::ProxyWasm.default_engines(), 600, "real");
     let unexplained: Vec<&str> = stats
         .findings
         .iter()
@@ -75,29 +76,31 @@ fn random_and_sdk_filters_give_no_host_panic_and_no_unexplained_divergence() {
 struct HostPlanted(Box<dyn Engine>);
 
 impl Engine for HostPlanted {
-    fn execute(&mut self, module: &[u8], invocations: &[Invocation]) -> Execution {
-        self.0.execute(module, invocations)
-    }
-
-    fn run_proxy(&mut self, module: &[u8], scenario: &Scenario) -> Execution {
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        let Plan::Proxy(scenario) = plan else {
+            return self.0.run(module, plan);
+        };
         let mut changed = scenario.clone();
         for stream in &mut changed.streams {
             if let Some((_, value)) = stream.request.headers.last_mut() {
                 value.0.push(b'!');
             }
         }
-        self.0.run_proxy(module, &changed)
+        self.0.run(module, &Plan::Proxy(changed))
     }
 }
 
 static HOST_PLANTED: EngineSpec = EngineSpec {
     name: "host-planted",
     engine: "wasmi",
-    version: "2.0.0",
+    version: || "2.0.0".to_string(),
     description: "wasmi behind a host that alters the last request header",
     features: Features::ALL,
+    abilities: Abilities::ALL,
+    isolation: Isolation::Optional,
     default: false,
     known_bugs: &[],
+    available: always_available,
     build: |limits| {
         let wasmi = wasmdiff_engines::parse_list("wasmi-eager").unwrap()[0];
         Ok(Box::new(HostPlanted((wasmi.build)(limits)?)))

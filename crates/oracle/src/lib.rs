@@ -12,7 +12,9 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use wasmdiff_engines::{CallOutcome, Execution, ExportState, ExportValue, Trap, TrapKind};
+use wasmdiff_engines::{
+    CallOutcome, CrashKind, Execution, ExportState, ExportValue, Trap, TrapKind,
+};
 use wasmdiff_gen::Value;
 use wasmdiff_proxy::{Event, Outcome, Trace};
 
@@ -64,8 +66,12 @@ impl fmt::Display for Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DivergenceKind {
-    /// An engine crashed (panicked, or its worker died).
+    /// An engine crashed (panicked, or its process died or answered nonsense).
     Crash,
+    /// An engine's process did not answer before the deadline, while others did.
+    Hang,
+    /// An engine's process outgrew its memory cap.
+    OutOfMemory,
     /// Some engines accepted the module, others rejected it.
     Acceptance,
     /// Instantiation succeeded on some engines, or trapped differently.
@@ -91,6 +97,8 @@ impl DivergenceKind {
     pub fn name(&self) -> &'static str {
         match self {
             DivergenceKind::Crash => "crash",
+            DivergenceKind::Hang => "hang",
+            DivergenceKind::OutOfMemory => "out-of-memory",
             DivergenceKind::Acceptance => "acceptance",
             DivergenceKind::Instantiation => "instantiation",
             DivergenceKind::TrapVsReturn => "trap-vs-return",
@@ -170,24 +178,35 @@ fn same_values(a: &[Value], b: &[Value]) -> bool {
 fn same_call(a: &CallOutcome, b: &CallOutcome) -> bool {
     match (a, b) {
         (CallOutcome::Returned(x), CallOutcome::Returned(y)) => same_values(x, y),
-        (CallOutcome::Trapped(x), CallOutcome::Trapped(y)) => x.kind == y.kind,
+        (CallOutcome::Trapped(x), CallOutcome::Trapped(y)) => x.kind.agrees_with(&y.kind),
         _ => false,
     }
 }
 
+/// Exported items agree if they are the same, or if one engine only saw a digest and it is
+/// the other's, or if an engine could not see the item at all (it has no say).
 fn same_export(a: &ExportState, b: &ExportState) -> bool {
     a.name == b.name
         && match (&a.value, &b.value) {
+            (ExportValue::Unobserved, _) | (_, ExportValue::Unobserved) => true,
             (ExportValue::Global(x), ExportValue::Global(y)) => same_value(x, y),
+            (x @ ExportValue::Digest { .. }, y) | (y, x @ ExportValue::Digest { .. }) => {
+                x.digest().is_some() && x.digest() == y.digest()
+            }
             (x, y) => x == y,
         }
 }
 
-/// Partitions engine indices into classes of equal items, in order of first appearance.
+/// Partitions engine indices into classes of agreeing items, in order of first appearance.
+/// An item joins a class only if it agrees with every member: agreement need not be
+/// transitive (a coarse trap kind agrees with two finer ones that disagree).
 fn classes<T>(items: &[T], same: impl Fn(&T, &T) -> bool) -> Vec<Class> {
     let mut classes: Vec<Class> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        match classes.iter_mut().find(|c| same(&items[c[0]], item)) {
+        match classes
+            .iter_mut()
+            .find(|c| c.iter().all(|&member| same(&items[member], item)))
+        {
             Some(class) => class.push(i),
             None => classes.push(vec![i]),
         }
@@ -203,20 +222,110 @@ fn diverge(kind: DivergenceKind, step: Step, classes: Vec<Class>) -> Verdict {
     })
 }
 
-/// Compares the executions of one test case, one per engine, in lineup order.
+/// Compares the executions of one test case, one per engine, in lineup order. Engines that
+/// sat the job out ([`Execution::Skipped`]) have no say; the verdict still numbers engines by
+/// their place in the lineup.
 pub fn compare(executions: &[Execution]) -> Verdict {
-    let crashed: Class = (0..executions.len())
-        .filter(|&i| matches!(executions[i], Execution::Crashed { .. }))
+    let present: Vec<usize> = (0..executions.len())
+        .filter(|&i| !matches!(executions[i], Execution::Skipped { .. }))
         .collect();
-    if !crashed.is_empty() {
-        let others: Class = (0..executions.len())
-            .filter(|i| !crashed.contains(i))
-            .collect();
-        let classes = [crashed, others]
-            .into_iter()
-            .filter(|c| !c.is_empty())
-            .collect();
-        return diverge(DivergenceKind::Crash, Step::Compile, classes);
+    let asked: Vec<Execution> = present.iter().map(|&i| executions[i].clone()).collect();
+    let renumber = |engines: Vec<usize>| engines.into_iter().map(|i| present[i]).collect();
+    match compare_present(&asked) {
+        Verdict::Agree => Verdict::Agree,
+        Verdict::Inconclusive {
+            step,
+            reason,
+            engines,
+        } => Verdict::Inconclusive {
+            step,
+            reason,
+            engines: renumber(engines),
+        },
+        Verdict::Diverge(d) => Verdict::Diverge(Divergence {
+            classes: d.classes.into_iter().map(renumber).collect(),
+            ..d
+        }),
+    }
+}
+
+/// Whether an execution ran into a limit of kind `kind` anywhere.
+fn hit(execution: &Execution, kind: TrapKind) -> bool {
+    match execution {
+        Execution::InstantiationFailed { trap } => trap.kind == kind,
+        Execution::Ran { calls, .. } => calls
+            .iter()
+            .any(|c| matches!(c, CallOutcome::Trapped(t) if t.kind == kind)),
+        Execution::Traced { trace } => trace.events.iter().any(
+            |e| matches!(e, Event::Callback { outcome: Outcome::Trapped(t), .. } if t.kind == kind),
+        ),
+        _ => false,
+    }
+}
+
+/// A crash's kind, if the execution is one.
+fn crash_kind(execution: &Execution) -> Option<CrashKind> {
+    match execution {
+        Execution::Crashed { kind, .. } => Some(*kind),
+        _ => None,
+    }
+}
+
+/// Crashes first. A hang is no finding where another engine ran out of fuel (the module runs
+/// too long: engines without fuel stop at the deadline instead), nor a process over its
+/// memory cap where another engine's growth was refused; nor is a module every engine hangs
+/// on (none has fuel to tell).
+fn compare_crashes(executions: &[Execution]) -> Option<Verdict> {
+    let crashed: Class = (0..executions.len())
+        .filter(|&i| crash_kind(&executions[i]).is_some())
+        .collect();
+    if crashed.is_empty() {
+        return None;
+    }
+    if crashed.len() == executions.len()
+        && executions
+            .iter()
+            .all(|e| crash_kind(e) == Some(CrashKind::Hang))
+    {
+        return Some(Verdict::Inconclusive {
+            step: Step::Compile,
+            reason: TrapKind::Timeout,
+            engines: crashed,
+        });
+    }
+    let excuse = |kind: CrashKind| match kind {
+        CrashKind::Hang => Some(TrapKind::OutOfFuel),
+        CrashKind::OutOfMemory => Some(TrapKind::ResourceLimit),
+        _ => None,
+    };
+    let excused = |i: &usize| {
+        let kind = crash_kind(&executions[*i]).expect("crashed");
+        excuse(kind).is_some_and(|limit| executions.iter().any(|e| hit(e, limit)))
+    };
+    let unexcused: Vec<usize> = crashed.iter().copied().filter(|i| !excused(i)).collect();
+    let Some(&first) = unexcused.first() else {
+        let reason = excuse(crash_kind(&executions[crashed[0]]).expect("crashed"))
+            .expect("excused crashes have a reason");
+        return Some(Verdict::Inconclusive {
+            step: Step::Compile,
+            reason,
+            engines: crashed,
+        });
+    };
+    let kind = match crash_kind(&executions[first]).expect("crashed") {
+        CrashKind::Hang => DivergenceKind::Hang,
+        CrashKind::OutOfMemory => DivergenceKind::OutOfMemory,
+        CrashKind::Panic | CrashKind::Died | CrashKind::BadAnswer => DivergenceKind::Crash,
+    };
+    // The failed engines first, by kind of failure, then the rest.
+    let mut grouped = classes(executions, |a, b| crash_kind(a) == crash_kind(b));
+    grouped.sort_by_key(|class| crash_kind(&executions[class[0]]).is_none());
+    Some(diverge(kind, Step::Compile, grouped))
+}
+
+fn compare_present(executions: &[Execution]) -> Verdict {
+    if let Some(verdict) = compare_crashes(executions) {
+        return verdict;
     }
 
     let accepted = classes(executions, |a, b| {
@@ -236,7 +345,10 @@ pub fn compare(executions: &[Execution]) -> Verdict {
     if let Some(verdict) = inconclusive(Step::Instantiate, &instantiation, |k| Some(*k)) {
         return verdict;
     }
-    let instantiated = classes(&instantiation, |a, b| a == b);
+    let instantiated = classes(&instantiation, |a, b| match (a, b) {
+        (Some(a), Some(b)) => a.agrees_with(b),
+        (a, b) => a == b,
+    });
     if instantiated.len() > 1 {
         return diverge(
             DivergenceKind::Instantiation,
@@ -329,7 +441,7 @@ fn same_event(a: &Event<Trap>, b: &Event<Trap>) -> bool {
                 && same_values(args, other_args)
                 && match (outcome, other_outcome) {
                     (Outcome::Returned(x), Outcome::Returned(y)) => same_values(x, y),
-                    (Outcome::Trapped(x), Outcome::Trapped(y)) => x.kind == y.kind,
+                    (Outcome::Trapped(x), Outcome::Trapped(y)) => x.kind.agrees_with(&y.kind),
                     _ => false,
                 }
         }
@@ -498,9 +610,7 @@ mod tests {
     #[test]
     fn crashes_acceptance_and_instantiation_are_findings() {
         let ok = ran(vec![]);
-        let crash = Execution::Crashed {
-            message: "panic".into(),
-        };
+        let crash = Execution::panicked("panic");
         assert_eq!(
             compare(&[ok.clone(), crash]).divergence().unwrap().kind,
             DivergenceKind::Crash
@@ -568,6 +678,133 @@ mod tests {
         assert_eq!(
             (divergence.kind, divergence.step),
             (DivergenceKind::ExportedState, Step::Export("m".into()))
+        );
+    }
+
+    fn crashed(kind: CrashKind) -> Execution {
+        Execution::Crashed {
+            kind,
+            message: "process trouble".into(),
+        }
+    }
+
+    #[test]
+    fn skipped_engines_have_no_say_but_keep_their_place() {
+        let skipped = Execution::Skipped {
+            reason: "needs simd".into(),
+        };
+        let four = ran(vec![ret(&[Value::I32(4)])]);
+        let five = ran(vec![ret(&[Value::I32(5)])]);
+        assert_eq!(
+            compare(&[four.clone(), skipped.clone(), four.clone()]),
+            Verdict::Agree
+        );
+        let verdict = compare(&[four.clone(), skipped, five]);
+        assert_eq!(
+            verdict.divergence().unwrap().classes,
+            vec![vec![0], vec![2]]
+        );
+    }
+
+    #[test]
+    fn a_hang_is_a_finding_unless_others_ran_out_of_fuel() {
+        let returned = ran(vec![ret(&[])]);
+        let verdict = compare(&[returned, crashed(CrashKind::Hang)]);
+        let divergence = verdict.divergence().unwrap();
+        assert_eq!(divergence.kind, DivergenceKind::Hang);
+        // The failed engines come first.
+        assert_eq!(divergence.classes, vec![vec![1], vec![0]]);
+
+        let out_of_fuel = ran(vec![trap(TrapKind::OutOfFuel)]);
+        assert_eq!(
+            compare(&[out_of_fuel, crashed(CrashKind::Hang)]),
+            Verdict::Inconclusive {
+                step: Step::Compile,
+                reason: TrapKind::OutOfFuel,
+                engines: vec![1],
+            }
+        );
+        let all_hung = compare(&[crashed(CrashKind::Hang), crashed(CrashKind::Hang)]);
+        assert!(matches!(
+            all_hung,
+            Verdict::Inconclusive {
+                reason: TrapKind::Timeout,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn running_out_of_memory_is_excused_only_by_a_refused_growth() {
+        let refused = ran(vec![trap(TrapKind::ResourceLimit)]);
+        assert!(!compare(&[refused, crashed(CrashKind::OutOfMemory)]).is_conclusive());
+        let fine = ran(vec![ret(&[])]);
+        assert_eq!(
+            compare(&[fine.clone(), crashed(CrashKind::OutOfMemory)])
+                .divergence()
+                .unwrap()
+                .kind,
+            DivergenceKind::OutOfMemory
+        );
+        // A dead process is a crash whatever the others did.
+        let out_of_fuel = ran(vec![trap(TrapKind::OutOfFuel)]);
+        assert_eq!(
+            compare(&[out_of_fuel, crashed(CrashKind::Died)])
+                .divergence()
+                .unwrap()
+                .kind,
+            DivergenceKind::Crash
+        );
+    }
+
+    #[test]
+    fn a_coarse_trap_kind_cannot_hide_two_finer_ones_that_disagree() {
+        let coarse = ran(vec![trap(TrapKind::IndirectCallFailed)]);
+        let null = ran(vec![trap(TrapKind::UndefinedElement)]);
+        let mismatch = ran(vec![trap(TrapKind::IndirectCallTypeMismatch)]);
+        assert_eq!(compare(&[coarse.clone(), null.clone()]), Verdict::Agree);
+        // Two coarse kinds agree where both may mean a null entry.
+        let missing = ran(vec![trap(TrapKind::IndirectCallMissing)]);
+        assert_eq!(
+            compare(&[coarse.clone(), missing.clone(), null.clone()]),
+            Verdict::Agree
+        );
+        assert!(compare(&[missing, mismatch.clone()]).divergence().is_some());
+        let verdict = compare(&[coarse, null, mismatch]);
+        assert_eq!(
+            verdict.divergence().unwrap().classes,
+            vec![vec![0, 1], vec![2]]
+        );
+    }
+
+    #[test]
+    fn digests_stand_for_contents_and_unobserved_items_do_not_vote() {
+        let state = |value: ExportValue| Execution::Ran {
+            calls: vec![],
+            exports: vec![ExportState {
+                name: "m".into(),
+                value,
+            }],
+        };
+        let memory = ExportValue::Memory(vec![1, 2, 3]);
+        let (items, digest) = memory.digest().unwrap();
+        let same = ExportValue::Digest { items, digest };
+        let other = ExportValue::Digest {
+            items,
+            digest: digest ^ 1,
+        };
+        assert_eq!(
+            compare(&[state(memory.clone()), state(same)]),
+            Verdict::Agree
+        );
+        assert!(
+            compare(&[state(memory.clone()), state(other)])
+                .divergence()
+                .is_some()
+        );
+        assert_eq!(
+            compare(&[state(memory), state(ExportValue::Unobserved)]),
+            Verdict::Agree
         );
     }
 }

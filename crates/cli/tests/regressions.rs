@@ -1,4 +1,6 @@
-//! Every stored regression case (`corpus/regressions/`) replays as its expectation says.
+//! Every stored regression case (`corpus/regressions/`) replays as its expectation says. It
+//! lives beside the `wasmdiff` binary: cases of engines that run isolated need it as their
+//! worker.
 
 use std::path::Path;
 

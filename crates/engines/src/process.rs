@@ -1,0 +1,315 @@
+//! Engines in other processes: a child spoken to in length-prefixed frames (a little-endian
+//! `u32` length, then the bytes) over its stdin and stdout, watched for death, a deadline and a
+//! memory cap. Whatever ends a child is reported as a [`Failure`] of the matching
+//! [`CrashKind`]; the caller starts a new child for the next job.
+
+use std::io::{self, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::outcome::CrashKind;
+
+/// Why a child gave no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: CrashKind,
+    pub message: String,
+}
+
+/// How often a waiting supervisor looks at the child's memory.
+const POLL: Duration = Duration::from_millis(20);
+/// The end of the child's stderr kept for crash messages.
+const STDERR_TAIL: usize = 2048;
+
+pub struct Child {
+    process: std::process::Child,
+    stdin: ChildStdin,
+    frames: Receiver<Vec<u8>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<JoinHandle<()>>,
+}
+
+impl Child {
+    /// Starts `command` with piped stdin, stdout and stderr.
+    pub fn spawn(mut command: Command) -> io::Result<Child> {
+        let mut process = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stdin = process.stdin.take().expect("piped stdin");
+        let mut stdout = process.stdout.take().expect("piped stdout");
+        let mut stderr = process.stderr.take().expect("piped stderr");
+        let (sender, frames) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("wasmdiff-child-stdout".into())
+            .spawn(move || {
+                while let Ok(Some(frame)) = read_frame(&mut stdout) {
+                    if sender.send(frame).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        let tail = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&tail);
+        let stderr_reader = std::thread::Builder::new()
+            .name("wasmdiff-child-stderr".into())
+            .spawn(move || {
+                let mut chunk = [0u8; 1024];
+                while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                    let mut tail = kept.lock().unwrap();
+                    tail.extend_from_slice(&chunk[..n]);
+                    let excess = tail.len().saturating_sub(STDERR_TAIL);
+                    tail.drain(..excess);
+                }
+            })?;
+        Ok(Child {
+            process,
+            stdin,
+            frames,
+            stderr: tail,
+            stderr_reader: Some(stderr_reader),
+        })
+    }
+
+    /// Sends frames; if the child cannot take them, it died, and this says how.
+    pub fn send(&mut self, frames: &[&[u8]]) -> Result<(), Failure> {
+        let mut message = Vec::with_capacity(frames.iter().map(|f| f.len() + 4).sum());
+        for frame in frames {
+            message.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            message.extend_from_slice(frame);
+        }
+        match self
+            .stdin
+            .write_all(&message)
+            .and_then(|()| self.stdin.flush())
+        {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.death()),
+        }
+    }
+
+    /// The child's next frame, unless it dies, misses `deadline` or outgrows `memory_cap`
+    /// bytes of resident memory first (then it is killed).
+    pub fn receive(&mut self, deadline: Instant, memory_cap: u64) -> Result<Vec<u8>, Failure> {
+        loop {
+            let wait = deadline.saturating_duration_since(Instant::now()).min(POLL);
+            match self.frames.recv_timeout(wait) {
+                Ok(frame) => return Ok(frame),
+                Err(RecvTimeoutError::Disconnected) => return Err(self.death()),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let Some(resident) = resident_bytes(self.process.id()).filter(|r| *r > memory_cap) {
+                self.kill();
+                return Err(out_of_memory(resident, memory_cap));
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                return Err(hang());
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        self.process.kill().ok();
+        self.process.wait().ok();
+    }
+
+    /// How the child ended (it closed its output or its input): its exit status and the last
+    /// lines it wrote to stderr.
+    fn death(&mut self) -> Failure {
+        let status = wait_briefly(&mut self.process);
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().ok();
+        }
+        let tail = String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned();
+        let last_lines: Vec<&str> = tail
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .rev()
+            .take(3)
+            .collect();
+        let said = last_lines.into_iter().rev().collect::<Vec<_>>().join(" | ");
+        let how = match status {
+            Some(status) => describe(status),
+            None => "closed its output but kept running (killed)".to_string(),
+        };
+        Failure {
+            kind: CrashKind::Died,
+            message: if said.is_empty() {
+                how
+            } else {
+                format!("{how}; it said: {said}")
+            },
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A process's resident memory, from `/proc` (Linux).
+fn resident_bytes(pid: u32) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).unwrap_or(4096))
+}
+
+fn out_of_memory(resident: u64, cap: u64) -> Failure {
+    Failure {
+        kind: CrashKind::OutOfMemory,
+        message: format!(
+            "resident memory reached {} MiB, over the cap of {} MiB",
+            resident >> 20,
+            cap >> 20
+        ),
+    }
+}
+
+fn hang() -> Failure {
+    Failure {
+        kind: CrashKind::Hang,
+        message: "no answer before the deadline".to_string(),
+    }
+}
+
+/// The exit status of a child that is ending, or `None` (and killed) if it does not end soon.
+fn wait_briefly(process: &mut std::process::Child) -> Option<ExitStatus> {
+    let give_up = Instant::now() + Duration::from_secs(2);
+    loop {
+        match process.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < give_up => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                process.kill().ok();
+                process.wait().ok();
+                return None;
+            }
+        }
+    }
+}
+
+/// How a process ended, in words.
+pub fn describe(status: ExitStatus) -> String {
+    match (status.signal(), status.code()) {
+        (Some(signal), _) => {
+            let name = match signal {
+                libc::SIGSEGV => "SIGSEGV",
+                libc::SIGABRT => "SIGABRT",
+                libc::SIGBUS => "SIGBUS",
+                libc::SIGILL => "SIGILL",
+                libc::SIGFPE => "SIGFPE",
+                libc::SIGKILL => "SIGKILL",
+                libc::SIGTRAP => "SIGTRAP",
+                libc::SIGTERM => "SIGTERM",
+                _ => "signal",
+            };
+            format!("killed by signal {signal} ({name})")
+        }
+        (None, Some(code)) => format!("exited with status {code}"),
+        (None, None) => "ended".to_string(),
+    }
+}
+
+/// Reads one frame; `None` at a clean end of input.
+pub fn read_frame(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut length = [0u8; 4];
+    match input.read_exact(&mut length) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut frame = vec![0u8; u32::from_le_bytes(length) as usize];
+    input.read_exact(&mut frame)?;
+    Ok(Some(frame))
+}
+
+/// Writes one frame.
+pub fn write_frame(output: &mut impl Write, frame: &[u8]) -> io::Result<()> {
+    output.write_all(&(frame.len() as u32).to_le_bytes())?;
+    output.write_all(frame)?;
+    output.flush()
+}
+
+/// A program run to completion for one job (WABT's tools), watched like a [`Child`].
+pub struct Run {
+    process: std::process::Child,
+    /// Everything the program wrote, once it closes its output.
+    output: Receiver<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Run {
+    /// Starts `command` with its output captured.
+    pub fn spawn(mut command: Command) -> io::Result<Run> {
+        let mut process = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdout = process.stdout.take().expect("piped stdout");
+        let mut stderr = process.stderr.take().expect("piped stderr");
+        let (sender, output) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("wasmdiff-run-output".into())
+            .spawn(move || {
+                let errors = std::thread::spawn(move || {
+                    let mut text = Vec::new();
+                    stderr.read_to_end(&mut text).ok();
+                    text
+                });
+                let mut text = Vec::new();
+                stdout.read_to_end(&mut text).ok();
+                let errors = errors.join().unwrap_or_default();
+                sender.send((text, errors)).ok();
+            })?;
+        Ok(Run { process, output })
+    }
+
+    /// The program's exit status, stdout and stderr, unless it misses `deadline` or outgrows
+    /// `memory_cap` bytes of resident memory first (then it is killed).
+    pub fn finish(
+        mut self,
+        deadline: Instant,
+        memory_cap: u64,
+    ) -> Result<(ExitStatus, Vec<u8>, Vec<u8>), Failure> {
+        loop {
+            let wait = deadline.saturating_duration_since(Instant::now()).min(POLL);
+            match self.output.recv_timeout(wait) {
+                Ok((stdout, stderr)) => {
+                    let status = self.process.wait().map_err(|e| Failure {
+                        kind: CrashKind::Died,
+                        message: e.to_string(),
+                    })?;
+                    return Ok((status, stdout, stderr));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Failure {
+                        kind: CrashKind::Died,
+                        message: "its output could not be read".to_string(),
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let Some(resident) = resident_bytes(self.process.id()).filter(|r| *r > memory_cap) {
+                self.process.kill().ok();
+                self.process.wait().ok();
+                return Err(out_of_memory(resident, memory_cap));
+            }
+            if Instant::now() >= deadline {
+                self.process.kill().ok();
+                self.process.wait().ok();
+                return Err(hang());
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+// wasmdiff's V8 worker, run by node: reads jobs from stdin and answers on stdout, in frames
+// (a little-endian u32 length, then the bytes). A job is a JSON frame, then the module's bytes:
+//   {"validate": true}                      -> {"stage": "accepted"} or {"stage": "rejected", ...}
+//   {"calls": [names], "memories": [names]} -> {"stage": "ran", "calls": [...],
+//                                               "memories": {name: hex}}
+// Every call is to an export without arguments whose results are integers (the harness adapts
+// the module so): results come back as decimal strings, errors as {name, message}.
+'use strict';
+const fs = require('fs');
+
+function readExactly(length) {
+  const buffer = Buffer.alloc(length);
+  let offset = 0;
+  while (offset < length) {
+    let read;
+    try {
+      read = fs.readSync(0, buffer, offset, length - offset, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') continue;
+      throw e;
+    }
+    if (read === 0) process.exit(0);
+    offset += read;
+  }
+  return buffer;
+}
+
+function readFrame() {
+  return readExactly(readExactly(4).readUInt32LE(0));
+}
+
+function writeFrame(answer) {
+  const body = Buffer.from(JSON.stringify(answer));
+  const frame = Buffer.alloc(4 + body.length);
+  frame.writeUInt32LE(body.length, 0);
+  body.copy(frame, 4);
+  let offset = 0;
+  while (offset < frame.length) offset += fs.writeSync(1, frame, offset);
+}
+
+function failure(e) {
+  const name = e && e.constructor ? e.constructor.name : typeof e;
+  return { name, message: String(e && e.message !== undefined ? e.message : e) };
+}
+
+function call(instance, name) {
+  try {
+    const result = instance.exports[name]();
+    const results = result === undefined ? [] : Array.isArray(result) ? result : [result];
+    return { results: results.map(String) };
+  } catch (e) {
+    return { error: failure(e) };
+  }
+}
+
+for (;;) {
+  const job = JSON.parse(readFrame().toString());
+  const bytes = readFrame();
+  let module;
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (e) {
+    writeFrame({ stage: 'rejected', error: failure(e) });
+    continue;
+  }
+  if (job.validate) {
+    writeFrame({ stage: 'accepted' });
+    continue;
+  }
+  let instance;
+  try {
+    instance = new WebAssembly.Instance(module, {});
+  } catch (e) {
+    writeFrame({ stage: 'instantiation-failed', error: failure(e) });
+    continue;
+  }
+  const calls = job.calls.map((name) => call(instance, name));
+  const memories = {};
+  for (const name of job.memories) {
+    memories[name] = Buffer.from(instance.exports[name].buffer).toString('hex');
+  }
+  writeFrame({ stage: 'ran', calls, memories });
+}

@@ -1,0 +1,343 @@
+//! V8 through node: one node process per configuration runs `v8.js`, which compiles,
+//! instantiates and calls what it is sent. Modules go through the [adapter](crate::adapter)
+//! first: JavaScript cannot pass NaN payloads or `v128` values, and i64s are BigInts.
+//!
+//! Node 20's V8 (11.3) has no multi-memory, no `try_table`/exnref and an old GC encoding;
+//! memory64, extended-const and tail calls need flags (given below); its relaxed SIMD is not
+//! deterministic, so it stays off. It has no fuel: generated modules end by themselves, and
+//! the wall-clock deadline catches the rest.
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use serde::Deserialize;
+use wasmdiff_gen::{Features, Plan};
+
+use crate::adapter::{Adapted, Answers, Observation, Options, adapt};
+use crate::inspect::has_table64;
+use crate::outcome::{CrashKind, Execution, Trap, TrapKind, decode_hex};
+use crate::process::Child;
+use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
+
+const SCRIPT: &str = include_str!("v8.js");
+
+/// Flags every configuration gets: the proposals declared below, and compilation up front
+/// (so that a module is validated whole before it is accepted).
+const COMMON_FLAGS: &[&str] = &[
+    "--experimental-wasm-memory64",
+    "--experimental-wasm-extended-const",
+    "--experimental-wasm-return-call",
+    "--no-wasm-lazy-compilation",
+];
+
+const FEATURES: Features = Features {
+    saturating_float_to_int: true,
+    sign_extension: true,
+    multi_value: true,
+    bulk_memory: true,
+    reference_types: true,
+    simd: true,
+    tail_call: true,
+    extended_const: true,
+    memory64: true,
+    ..Features::NONE
+};
+
+const ABILITIES: Abilities = Abilities {
+    modules: true,
+    proxy: false,
+    validation: true,
+};
+
+pub const SPECS: &[EngineSpec] = &[
+    EngineSpec {
+        name: "v8-liftoff",
+        engine: "v8",
+        version,
+        description: "V8 through node, Liftoff (the baseline compiler) only",
+        features: FEATURES,
+        abilities: ABILITIES,
+        isolation: Isolation::External,
+        default: true,
+        known_bugs: &[],
+        available,
+        build: |limits| {
+            Ok(Box::new(V8::new(
+                &["--liftoff", "--no-wasm-tier-up"],
+                limits,
+            )))
+        },
+    },
+    EngineSpec {
+        name: "v8-turbofan",
+        engine: "v8",
+        version,
+        description: "V8 through node, TurboFan (the optimizing compiler) only",
+        features: FEATURES,
+        abilities: ABILITIES,
+        isolation: Isolation::External,
+        default: true,
+        known_bugs: &[],
+        available,
+        build: |limits| Ok(Box::new(V8::new(&["--no-liftoff"], limits))),
+    },
+];
+
+/// `node vX.Y.Z, V8 A.B.C`, or why node cannot be used.
+fn probe() -> &'static Result<String, String> {
+    static PROBE: OnceLock<Result<String, String>> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let output = Command::new("node")
+            .args(["-p", "process.version + ' ' + process.versions.v8"])
+            .output()
+            .map_err(|e| format!("node not found ({e}): install Node.js 20 or newer"))?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let (node, v8) = text
+            .split_once(' ')
+            .ok_or_else(|| format!("node did not say its version ({text:?})"))?;
+        let major: u32 = node
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .ok_or_else(|| format!("unreadable node version {node:?}"))?;
+        if major < 20 {
+            return Err(format!(
+                "node {node} is too old: Node.js 20 or newer is needed"
+            ));
+        }
+        Ok(format!("node {node}, V8 {v8}"))
+    })
+}
+
+fn version() -> String {
+    probe()
+        .clone()
+        .unwrap_or_else(|_| "node not available".to_string())
+}
+
+fn available() -> Result<(), String> {
+    probe().as_ref().map(drop).map_err(Clone::clone)
+}
+
+struct V8 {
+    flags: &'static [&'static str],
+    limits: Limits,
+    node: Option<Child>,
+    /// The plan in flight: the adapted module it runs (none when it only validates), or why
+    /// it was not sent (a crash, or a module V8 cannot take).
+    started: Option<Result<Option<Adapted>, Execution>>,
+}
+
+impl V8 {
+    fn new(flags: &'static [&'static str], limits: &Limits) -> V8 {
+        V8 {
+            flags,
+            limits: *limits,
+            node: None,
+            started: None,
+        }
+    }
+
+    fn node(&mut self) -> Result<&mut Child, Execution> {
+        if self.node.is_none() {
+            let mut command = Command::new("node");
+            command
+                .args(COMMON_FLAGS)
+                .args(self.flags)
+                .args(["-e", SCRIPT]);
+            let child = Child::spawn(command).map_err(|e| Execution::Crashed {
+                kind: CrashKind::Died,
+                message: format!("cannot start node: {e}"),
+            })?;
+            self.node = Some(child);
+        }
+        Ok(self.node.as_mut().expect("just started"))
+    }
+
+    /// Sends the job: the adapted module with what to call and read, or (to validate, or when
+    /// the module cannot be adapted because it is invalid) the module as it is.
+    fn send(&mut self, module: &[u8], plan: &Plan) -> Result<Option<Adapted>, Execution> {
+        if has_table64(module) {
+            return Err(Execution::Skipped {
+                reason: "node 20's V8 has no 64-bit tables".to_string(),
+            });
+        }
+        let adapted = match plan {
+            Plan::Calls(invocations) => adapt(module, invocations, Options { tables: true }).ok(),
+            _ => None,
+        };
+        let request = match &adapted {
+            Some(adapted) => {
+                let memories: Vec<&str> = adapted
+                    .state
+                    .iter()
+                    .filter(|item| matches!(item.observation, Observation::Memory { .. }))
+                    .map(|item| item.export.as_str())
+                    .collect();
+                serde_json::json!({ "calls": adapted.exports_to_call(true), "memories": memories })
+            }
+            None => serde_json::json!({ "validate": true }),
+        };
+        let bytes = adapted.as_ref().map_or(module, |a| &a.module);
+        let request = serde_json::to_vec(&request).expect("requests serialize");
+        match self.node()?.send(&[&request, bytes]) {
+            Ok(()) => Ok(adapted),
+            Err(failure) => {
+                self.node = None;
+                Err(Execution::Crashed {
+                    kind: failure.kind,
+                    message: failure.message,
+                })
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct JsError {
+    name: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct JsCall {
+    results: Option<Vec<String>>,
+    error: Option<JsError>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "stage", rename_all = "kebab-case")]
+enum Answer {
+    Rejected {
+        error: JsError,
+    },
+    Accepted,
+    InstantiationFailed {
+        error: JsError,
+    },
+    Ran {
+        calls: Vec<JsCall>,
+        memories: HashMap<String, String>,
+    },
+}
+
+impl Engine for V8 {
+    fn start(&mut self, module: &[u8], plan: &Plan) {
+        self.started = Some(self.send(module, plan));
+    }
+
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        let started = match self.started.take() {
+            Some(started) => started,
+            None => self.send(module, plan),
+        };
+        let adapted = match started {
+            Ok(adapted) => adapted,
+            Err(crashed) => return crashed,
+        };
+        let deadline = Instant::now() + self.limits.deadline();
+        let cap = self.limits.process_memory_bytes;
+        let answer = match self.node() {
+            Ok(node) => node.receive(deadline, cap),
+            Err(crashed) => return crashed,
+        };
+        let frame = match answer {
+            Ok(frame) => frame,
+            Err(failure) => {
+                self.node = None;
+                return Execution::Crashed {
+                    kind: failure.kind,
+                    message: failure.message,
+                };
+            }
+        };
+        match serde_json::from_slice::<Answer>(&frame) {
+            Ok(answer) => execution(answer, adapted.as_ref()),
+            Err(e) => {
+                self.node = None;
+                Execution::Crashed {
+                    kind: CrashKind::Died,
+                    message: format!("node answered something unreadable: {e}"),
+                }
+            }
+        }
+    }
+}
+
+fn execution(answer: Answer, adapted: Option<&Adapted>) -> Execution {
+    match (answer, adapted) {
+        (Answer::Rejected { error }, _) => Execution::Rejected {
+            message: format!("{}: {}", error.name, error.message),
+        },
+        (Answer::Accepted, _) => Execution::Accepted,
+        (Answer::InstantiationFailed { error }, _) => Execution::InstantiationFailed {
+            trap: classify(&error),
+        },
+        (Answer::Ran { calls, memories }, Some(adapted)) => {
+            let memories = memories
+                .into_iter()
+                .filter_map(|(name, hex)| Some((name, decode_hex(&hex)?)))
+                .collect();
+            adapted.run(&mut Answers {
+                calls: calls.iter().map(decode).collect(),
+                memories,
+            })
+        }
+        (Answer::Ran { .. }, None) => Execution::Crashed {
+            kind: CrashKind::BadAnswer,
+            message: "node ran a module it was only to validate".to_string(),
+        },
+    }
+}
+
+/// A call's integer results, or its trap.
+fn decode(call: &JsCall) -> Result<Vec<i64>, Trap> {
+    if let Some(error) = &call.error {
+        return Err(classify(error));
+    }
+    call.results
+        .iter()
+        .flatten()
+        .map(|text| {
+            text.parse::<i64>()
+                .or_else(|_| text.parse::<u64>().map(|u| u as i64))
+                .map_err(|_| Trap::new(TrapKind::Unclassified, format!("unreadable result {text}")))
+        })
+        .collect()
+}
+
+/// V8's errors in the shared classification, by message (V8 11.3's wording; first match).
+fn classify(error: &JsError) -> Trap {
+    use TrapKind::*;
+    let message = format!("{}: {}", error.name, error.message);
+    Trap::from_message(
+        &message,
+        &[
+            ("Maximum call stack size exceeded", StackExhausted),
+            ("Out of memory", ResourceLimit),
+            ("Cannot allocate", ResourceLimit),
+            ("unreachable", Unreachable),
+            ("divide by zero", IntegerDivideByZero),
+            ("remainder by zero", IntegerDivideByZero),
+            ("divide result unrepresentable", IntegerOverflow),
+            // V8 does not tell NaN from an out-of-range value.
+            ("float unrepresentable", TruncationFailed),
+            // Nor a null table entry from a signature mismatch.
+            (
+                "null function or function signature mismatch",
+                IndirectCallFailed,
+            ),
+            ("function signature mismatch", IndirectCallTypeMismatch),
+            ("dereferencing a null pointer", NullReference),
+            ("illegal cast", CastFailure),
+            ("array element access out of bounds", ArrayOutOfBounds),
+            ("unaligned", UnalignedAtomic),
+            ("table", TableOutOfBounds),
+            ("element segment", TableOutOfBounds),
+            ("out of bounds", MemoryOutOfBounds),
+        ],
+    )
+}

@@ -1,0 +1,255 @@
+//! Isolation: an engine run in a worker process under a supervisor. The worker is this same
+//! program started again with `WASMDIFF_WORKER` set (or the `wasmdiff` binary); it builds the
+//! named engine and answers jobs. A worker that dies, hangs or outgrows its memory cap is
+//! reported as a crash of that kind, and a fresh worker takes the next job.
+//!
+//! Protocol, in frames (see [`crate::process`]): the supervisor sends a JSON [`Hello`] and the
+//! worker answers a JSON `Result<(), String>`; then for each job the supervisor sends the JSON
+//! [`Plan`] and the raw module bytes, and the worker answers the JSON [`Execution`].
+
+use std::env;
+use std::fs::File;
+use std::io;
+use std::os::fd::FromRawFd;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::lineup::catch_panic;
+use crate::outcome::{CrashKind, Execution};
+use crate::process::{Child, Failure, read_frame, write_frame};
+use crate::{Engine, EngineSpec, Limits};
+use wasmdiff_gen::Plan;
+
+/// Set (to anything) in a worker's environment.
+pub const WORKER_ENV: &str = "WASMDIFF_WORKER";
+/// The program to start workers from, when this program cannot serve as one.
+pub const WORKER_BIN_ENV: &str = "WASMDIFF_WORKER_BIN";
+
+/// Whether this program serves as a worker when started as one.
+static CAN_SERVE: AtomicBool = AtomicBool::new(false);
+
+#[derive(Serialize, Deserialize)]
+struct Hello {
+    engine: String,
+    limits: Limits,
+}
+
+/// Programs that host engines (the CLI, fuzz targets) call this first thing: started as a
+/// worker, the program serves jobs and exits here; otherwise it can now start its own workers
+/// from itself.
+pub fn serve_if_requested() {
+    CAN_SERVE.store(true, Ordering::Relaxed);
+    if env::var_os(WORKER_ENV).is_none() {
+        return;
+    }
+    // Engines in C recurse on the native stack: give them room, as the main thread would.
+    let served = std::thread::Builder::new()
+        .name("wasmdiff-worker".into())
+        .stack_size(WORKER_STACK)
+        .spawn(serve)
+        .map_err(anyhow::Error::from)
+        .and_then(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))
+        });
+    let code = match served {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("wasmdiff worker: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The stack of the thread that serves jobs in a worker.
+const WORKER_STACK: usize = 64 << 20;
+
+fn serve() -> anyhow::Result<()> {
+    // Frames go to the original stdout; whatever an engine prints goes to stderr instead.
+    // SAFETY: plain descriptor duplication; fd 1 and 2 are open in a worker (piped).
+    let frames_fd = unsafe { libc::dup(1) };
+    anyhow::ensure!(
+        frames_fd >= 0 && unsafe { libc::dup2(2, 1) } >= 0,
+        "cannot set up the worker's output"
+    );
+    // SAFETY: `frames_fd` was just duplicated and is owned by nothing else.
+    let mut output = unsafe { File::from_raw_fd(frames_fd) };
+    let mut input = io::stdin().lock();
+    let hello: Hello = serde_json::from_slice(
+        &read_frame(&mut input)?.context("the supervisor sent no handshake")?,
+    )?;
+    let spec = crate::all()
+        .into_iter()
+        .find(|s| s.name == hello.engine)
+        .with_context(|| format!("no engine `{}` in this build", hello.engine))?;
+    let mut engine = match catch_panic(|| (spec.build)(&hello.limits)) {
+        Ok(Ok(engine)) => {
+            write_frame(&mut output, &serde_json::to_vec(&Ok::<(), String>(()))?)?;
+            engine
+        }
+        Ok(Err(e)) => {
+            let refusal: Result<(), String> = Err(format!("{e:#}"));
+            return Ok(write_frame(&mut output, &serde_json::to_vec(&refusal)?)?);
+        }
+        Err(panic) => {
+            let refusal: Result<(), String> = Err(panic);
+            return Ok(write_frame(&mut output, &serde_json::to_vec(&refusal)?)?);
+        }
+    };
+    while let Some(plan) = read_frame(&mut input)? {
+        let plan: Plan = serde_json::from_slice(&plan).context("unreadable plan")?;
+        let module = read_frame(&mut input)?.context("a plan without its module")?;
+        let execution = match catch_panic(|| engine.run(&module, &plan)) {
+            Ok(execution) => execution,
+            Err(message) => {
+                // The engine may be left in any state: start it afresh.
+                engine = (spec.build)(&hello.limits)?;
+                Execution::panicked(message)
+            }
+        };
+        write_frame(&mut output, &serde_json::to_vec(&execution)?)?;
+    }
+    Ok(())
+}
+
+/// The command that starts a worker: this program if it can serve, else the program named by
+/// `WASMDIFF_WORKER_BIN`, else a `wasmdiff` binary beside this one (or one directory up, as
+/// from cargo's `deps/`).
+fn worker_command() -> Result<Command, String> {
+    let program = if let Some(bin) = env::var_os(WORKER_BIN_ENV) {
+        PathBuf::from(bin)
+    } else {
+        let this = env::current_exe().map_err(|e| format!("cannot locate this program: {e}"))?;
+        if CAN_SERVE.load(Ordering::Relaxed) {
+            this
+        } else {
+            let dir = this.parent().map(PathBuf::from).unwrap_or_default();
+            [dir.join("wasmdiff"), dir.join("..").join("wasmdiff")]
+                .into_iter()
+                .find(|p| p.is_file())
+                .ok_or_else(|| {
+                    format!(
+                        "no wasmdiff binary to start workers from near {}: build it \
+                         (cargo build --release) or set {WORKER_BIN_ENV}",
+                        this.display()
+                    )
+                })?
+        }
+    };
+    let mut command = Command::new(program);
+    command.env(WORKER_ENV, "1");
+    Ok(command)
+}
+
+/// An engine in a worker process, seen from the supervisor.
+pub struct Worker {
+    spec: &'static EngineSpec,
+    limits: Limits,
+    child: Option<Child>,
+    /// A job sent by [`Engine::start`] and not yet collected: sent, or why it could not be.
+    started: Option<Result<(), Execution>>,
+}
+
+impl Worker {
+    /// Starts a worker for `spec` (failing if none can start).
+    pub fn new(spec: &'static EngineSpec, limits: &Limits) -> anyhow::Result<Worker> {
+        let mut worker = Worker {
+            spec,
+            limits: *limits,
+            child: None,
+            started: None,
+        };
+        worker
+            .child()
+            .map_err(|e| anyhow::anyhow!("{}", e.summary()))?;
+        Ok(worker)
+    }
+
+    /// The running child, starting one (and shaking hands) if there is none.
+    fn child(&mut self) -> Result<&mut Child, Execution> {
+        if self.child.is_none() {
+            self.child = Some(self.spawn().map_err(|message| Execution::Crashed {
+                kind: CrashKind::Died,
+                message: format!("the worker did not start: {message}"),
+            })?);
+        }
+        Ok(self.child.as_mut().expect("just started"))
+    }
+
+    fn spawn(&self) -> Result<Child, String> {
+        let mut child = Child::spawn(worker_command()?).map_err(|e| e.to_string())?;
+        let hello = serde_json::to_vec(&Hello {
+            engine: self.spec.name.to_string(),
+            limits: self.limits,
+        })
+        .map_err(|e| e.to_string())?;
+        let deadline = Instant::now()
+            + self
+                .limits
+                .deadline()
+                .max(std::time::Duration::from_secs(30));
+        let answer = child
+            .send(&[&hello])
+            .and_then(|()| child.receive(deadline, self.limits.process_memory_bytes))
+            .map_err(|f| f.message)?;
+        match serde_json::from_slice::<Result<(), String>>(&answer) {
+            Ok(Ok(())) => Ok(child),
+            Ok(Err(refusal)) => Err(refusal),
+            Err(e) => Err(format!("unreadable handshake: {e}")),
+        }
+    }
+
+    fn send(&mut self, module: &[u8], plan: &Plan) -> Result<(), Execution> {
+        let plan = serde_json::to_vec(plan).expect("jobs serialize");
+        let sent = self.child()?.send(&[&plan, module]);
+        sent.map_err(|failure| self.lost(failure))
+    }
+
+    /// The crash that ended the child; the next job gets a new one.
+    fn lost(&mut self, failure: Failure) -> Execution {
+        self.child = None;
+        Execution::Crashed {
+            kind: failure.kind,
+            message: failure.message,
+        }
+    }
+}
+
+impl Engine for Worker {
+    fn start(&mut self, module: &[u8], plan: &Plan) {
+        self.started = Some(self.send(module, plan));
+    }
+
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        let sent = match self.started.take() {
+            Some(sent) => sent,
+            None => self.send(module, plan),
+        };
+        if let Err(crashed) = sent {
+            return crashed;
+        }
+        let deadline = Instant::now() + self.limits.deadline();
+        let cap = self.limits.process_memory_bytes;
+        let answer = match self.child() {
+            Ok(child) => child.receive(deadline, cap),
+            Err(crashed) => return crashed,
+        };
+        match answer {
+            Ok(frame) => serde_json::from_slice(&frame).unwrap_or_else(|e| {
+                self.child = None;
+                Execution::Crashed {
+                    kind: CrashKind::Died,
+                    message: format!("the worker answered something unreadable: {e}"),
+                }
+            }),
+            Err(failure) => self.lost(failure),
+        }
+    }
+}
