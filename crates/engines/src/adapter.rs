@@ -9,7 +9,7 @@
 //! per exported memory and table (see [`ExportValue::digest`]). Engines call the wrappers in
 //! order and decode what they return with [`Results::decode`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     BlockType, CodeSection, Encode, ExportKind, ExportSection, Function, FunctionSection,
@@ -98,14 +98,13 @@ pub struct Adapted {
 }
 
 impl Adapted {
-    /// The exports to call, in order: the planned calls, then the state readers (but not
-    /// those of memories that the engine reads directly).
-    pub fn exports_to_call(&self, memories_directly: bool) -> Vec<&str> {
+    /// The exports to call, in order, for an engine that reads no memory itself: the
+    /// planned calls, then the state readers.
+    pub fn exports_to_call(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.calls.iter().map(|(name, _)| name.as_str()).collect();
         for item in &self.state {
             match &item.observation {
                 Observation::Global { getter, .. } => names.push(getter),
-                Observation::Memory { .. } if memories_directly => {}
                 Observation::Memory { length, digest } | Observation::Table { length, digest } => {
                     names.extend([length.as_str(), digest.as_str()])
                 }
@@ -207,15 +206,11 @@ pub trait AdaptedInstance {
 
 /// The answers of an engine in another process, which ran the calls of
 /// [`Adapted::exports_to_call`] all at once: replayed in order.
-pub struct Answers {
-    pub calls: VecDeque<Result<Vec<i64>, Trap>>,
-    /// Memories read directly, by export name.
-    pub memories: HashMap<String, Vec<u8>>,
-}
+pub struct Answers(pub VecDeque<Result<Vec<i64>, Trap>>);
 
 impl AdaptedInstance for Answers {
     fn call(&mut self, export: &str, _: usize) -> Result<Vec<i64>, Trap> {
-        self.calls.pop_front().unwrap_or_else(|| {
+        self.0.pop_front().unwrap_or_else(|| {
             Err(Trap::new(
                 TrapKind::Unclassified,
                 format!("no answer for `{export}`"),
@@ -223,8 +218,8 @@ impl AdaptedInstance for Answers {
         })
     }
 
-    fn memory(&mut self, export: &str) -> Option<Vec<u8>> {
-        self.memories.remove(export)
+    fn memory(&mut self, _: &str) -> Option<Vec<u8>> {
+        None
     }
 }
 

@@ -263,37 +263,56 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
         .fold(FNV_OFFSET, |h, b| (h ^ *b as u64).wrapping_mul(FNV_PRIME))
 }
 
-/// Memory images as hex strings: engines in other processes send them as JSON.
+/// Memory images as text, for engines in other processes, which send them as JSON: two hex
+/// digits a byte, and a run of zero bytes (most of a memory, usually) as `_<count>;`.
 mod hex {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
+    /// Zero bytes from which on a run is written as a count.
+    const RUN: usize = 8;
+
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let text: String = bytes
-            .iter()
-            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-            .map(char::from)
-            .collect();
+        let mut text = String::with_capacity(bytes.len() / 4);
+        let mut at = 0;
+        while at < bytes.len() {
+            let zeros = bytes[at..].iter().take_while(|b| **b == 0).count();
+            if zeros >= RUN {
+                text.push_str(&format!("_{zeros};"));
+                at += zeros;
+            } else {
+                let b = bytes[at];
+                text.push(char::from(DIGITS[usize::from(b >> 4)]));
+                text.push(char::from(DIGITS[usize::from(b & 15)]));
+                at += 1;
+            }
+        }
         s.serialize_str(&text)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        decode(&String::deserialize(d)?).ok_or_else(|| D::Error::custom("invalid hex"))
+        decode(&String::deserialize(d)?).ok_or_else(|| D::Error::custom("invalid memory text"))
     }
 
     pub fn decode(text: &str) -> Option<Vec<u8>> {
         let digit = |c: u8| char::from(c).to_digit(16).map(|d| d as u8);
         let text = text.as_bytes();
-        if text.len() % 2 != 0 {
-            return None;
+        let mut bytes = Vec::new();
+        let mut at = 0;
+        while at < text.len() {
+            if text[at] == b'_' {
+                let end = at + text[at..].iter().position(|c| *c == b';')?;
+                let count: usize = std::str::from_utf8(&text[at + 1..end]).ok()?.parse().ok()?;
+                bytes.resize(bytes.len() + count, 0);
+                at = end + 1;
+            } else {
+                bytes.push(digit(*text.get(at)?)? << 4 | digit(*text.get(at + 1)?)?);
+                at += 2;
+            }
         }
-        text.chunks_exact(2)
-            .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-            .collect()
+        Some(bytes)
     }
 }
-
-pub use hex::decode as decode_hex;
 
 /// An exported memory, global or table, by export name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -490,12 +509,21 @@ mod tests {
     }
 
     #[test]
-    fn memory_travels_as_hex() {
+    fn memory_travels_as_hex_with_zero_runs_counted() {
         let state = ExportValue::Memory(vec![0, 0xab, 0x10]);
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(json, r#"{"memory":"00ab10"}"#);
         assert_eq!(serde_json::from_str::<ExportValue>(&json).unwrap(), state);
-        assert!(serde_json::from_str::<ExportValue>(r#"{"memory":"0g"}"#).is_err());
+        let mut page = vec![0u8; 65536];
+        page[100] = 7;
+        let state = ExportValue::Memory(page);
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(json, r#"{"memory":"_100;07_65435;"}"#);
+        assert_eq!(serde_json::from_str::<ExportValue>(&json).unwrap(), state);
+        for bad in ["0g", "0", "_12", "_x;"] {
+            let json = format!(r#"{{"memory":"{bad}"}}"#);
+            assert!(serde_json::from_str::<ExportValue>(&json).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! [`CrashKind`]; the caller starts a new child for the next job.
 
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -28,7 +29,10 @@ const STDERR_TAIL: usize = 2048;
 pub struct Child {
     process: std::process::Child,
     stdin: ChildStdin,
-    frames: Receiver<Vec<u8>>,
+    /// Read by the waiting caller itself (no thread in between: one wake-up less per answer).
+    stdout: ChildStdout,
+    /// Bytes read from stdout and not yet taken as frames.
+    unread: Vec<u8>,
     stderr: Arc<Mutex<Vec<u8>>>,
     stderr_reader: Option<JoinHandle<()>>,
 }
@@ -42,18 +46,9 @@ impl Child {
             .stderr(Stdio::piped())
             .spawn()?;
         let stdin = process.stdin.take().expect("piped stdin");
-        let mut stdout = process.stdout.take().expect("piped stdout");
+        let stdout = process.stdout.take().expect("piped stdout");
         let mut stderr = process.stderr.take().expect("piped stderr");
-        let (sender, frames) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("wasmdiff-child-stdout".into())
-            .spawn(move || {
-                while let Ok(Some(frame)) = read_frame(&mut stdout) {
-                    if sender.send(frame).is_err() {
-                        break;
-                    }
-                }
-            })?;
+        // A chatty child must never block on a full stderr pipe: a thread drains it.
         let tail = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&tail);
         let stderr_reader = std::thread::Builder::new()
@@ -70,7 +65,8 @@ impl Child {
         Ok(Child {
             process,
             stdin,
-            frames,
+            stdout,
+            unread: Vec::new(),
             stderr: tail,
             stderr_reader: Some(stderr_reader),
         })
@@ -97,11 +93,24 @@ impl Child {
     /// bytes of resident memory first (then it is killed).
     pub fn receive(&mut self, deadline: Instant, memory_cap: u64) -> Result<Vec<u8>, Failure> {
         loop {
+            if let Some(frame) = self.take_frame() {
+                return Ok(frame);
+            }
             let wait = deadline.saturating_duration_since(Instant::now()).min(POLL);
-            match self.frames.recv_timeout(wait) {
-                Ok(frame) => return Ok(frame),
-                Err(RecvTimeoutError::Disconnected) => return Err(self.death()),
-                Err(RecvTimeoutError::Timeout) => {}
+            let mut ready = libc::pollfd {
+                fd: self.stdout.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, for the duration of the call.
+            let polled = unsafe { libc::poll(&mut ready, 1, wait.as_millis() as libc::c_int) };
+            if polled > 0 {
+                let mut chunk = [0u8; 64 * 1024];
+                match self.stdout.read(&mut chunk) {
+                    Ok(0) | Err(_) => return Err(self.death()),
+                    Ok(n) => self.unread.extend_from_slice(&chunk[..n]),
+                }
+                continue;
             }
             if let Some(resident) = resident_bytes(self.process.id()).filter(|r| *r > memory_cap) {
                 self.kill();
@@ -112,6 +121,14 @@ impl Child {
                 return Err(hang());
             }
         }
+    }
+
+    /// A whole frame from the bytes read so far, if there is one.
+    fn take_frame(&mut self) -> Option<Vec<u8>> {
+        let length = u32::from_le_bytes(self.unread.get(..4)?.try_into().ok()?) as usize;
+        let frame = self.unread.get(4..4 + length)?.to_vec();
+        self.unread.drain(..4 + length);
+        Some(frame)
     }
 
     fn kill(&mut self) {
@@ -234,10 +251,12 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     Ok(Some(frame))
 }
 
-/// Writes one frame.
+/// Writes one frame, in one write.
 pub fn write_frame(output: &mut impl Write, frame: &[u8]) -> io::Result<()> {
-    output.write_all(&(frame.len() as u32).to_le_bytes())?;
-    output.write_all(frame)?;
+    let mut bytes = Vec::with_capacity(4 + frame.len());
+    bytes.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(frame);
+    output.write_all(&bytes)?;
     output.flush()
 }
 

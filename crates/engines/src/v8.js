@@ -1,8 +1,7 @@
 // wasmdiff's V8 worker, run by node: reads jobs from stdin and answers on stdout, in frames
 // (a little-endian u32 length, then the bytes). A job is a JSON frame, then the module's bytes:
 //   {"validate": true}                      -> {"stage": "accepted"} or {"stage": "rejected", ...}
-//   {"calls": [names], "memories": [names]} -> {"stage": "ran", "calls": [...],
-//                                               "memories": {name: hex}}
+//   {"calls": [names]}                      -> {"stage": "ran", "calls": [...]}
 // Every call is to an export without arguments whose results are integers (the harness adapts
 // the module so): results come back as decimal strings, errors as {name, message}.
 'use strict';
@@ -74,10 +73,5 @@ for (;;) {
     writeFrame({ stage: 'instantiation-failed', error: failure(e) });
     continue;
   }
-  const calls = job.calls.map((name) => call(instance, name));
-  const memories = {};
-  for (const name of job.memories) {
-    memories[name] = Buffer.from(instance.exports[name].buffer).toString('hex');
-  }
-  writeFrame({ stage: 'ran', calls, memories });
+  writeFrame({ stage: 'ran', calls: job.calls.map((name) => call(instance, name)) });
 }

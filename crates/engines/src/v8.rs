@@ -7,7 +7,6 @@
 //! deterministic, so it stays off. It has no fuel: generated modules end by themselves, and
 //! the wall-clock deadline catches the rest.
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -15,9 +14,9 @@ use std::time::Instant;
 use serde::Deserialize;
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{Adapted, Answers, Observation, Options, adapt};
+use crate::adapter::{Adapted, Answers, Options, adapt};
 use crate::inspect::has_table64;
-use crate::outcome::{CrashKind, Execution, Trap, TrapKind, decode_hex};
+use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::Child;
 use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
 
@@ -169,16 +168,10 @@ impl V8 {
             Plan::Calls(invocations) => adapt(module, invocations, Options { tables: true }).ok(),
             _ => None,
         };
+        // Memories come back as digests computed in wasm: sending their contents as text
+        // would cost node three times the round trips.
         let request = match &adapted {
-            Some(adapted) => {
-                let memories: Vec<&str> = adapted
-                    .state
-                    .iter()
-                    .filter(|item| matches!(item.observation, Observation::Memory { .. }))
-                    .map(|item| item.export.as_str())
-                    .collect();
-                serde_json::json!({ "calls": adapted.exports_to_call(true), "memories": memories })
-            }
+            Some(adapted) => serde_json::json!({ "calls": adapted.exports_to_call() }),
             None => serde_json::json!({ "validate": true }),
         };
         let bytes = adapted.as_ref().map_or(module, |a| &a.module);
@@ -211,17 +204,10 @@ struct JsCall {
 #[derive(Deserialize)]
 #[serde(tag = "stage", rename_all = "kebab-case")]
 enum Answer {
-    Rejected {
-        error: JsError,
-    },
+    Rejected { error: JsError },
     Accepted,
-    InstantiationFailed {
-        error: JsError,
-    },
-    Ran {
-        calls: Vec<JsCall>,
-        memories: HashMap<String, String>,
-    },
+    InstantiationFailed { error: JsError },
+    Ran { calls: Vec<JsCall> },
 }
 
 impl Engine for V8 {
@@ -276,15 +262,8 @@ fn execution(answer: Answer, adapted: Option<&Adapted>) -> Execution {
         (Answer::InstantiationFailed { error }, _) => Execution::InstantiationFailed {
             trap: classify(&error),
         },
-        (Answer::Ran { calls, memories }, Some(adapted)) => {
-            let memories = memories
-                .into_iter()
-                .filter_map(|(name, hex)| Some((name, decode_hex(&hex)?)))
-                .collect();
-            adapted.run(&mut Answers {
-                calls: calls.iter().map(decode).collect(),
-                memories,
-            })
+        (Answer::Ran { calls }, Some(adapted)) => {
+            adapted.run(&mut Answers(calls.iter().map(decode).collect()))
         }
         (Answer::Ran { .. }, None) => Execution::Crashed {
             kind: CrashKind::BadAnswer,

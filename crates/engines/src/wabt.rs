@@ -5,7 +5,6 @@
 //! asks `wasm-validate`. Each job is a process of its own, under the deadline (WABT has no
 //! fuel).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -168,7 +167,7 @@ fn spectest_script(adapted: &Adapted) -> Vec<u8> {
     let mut script = String::from(
         r#"{"source_filename": "case.wast", "commands": [{"type": "module", "line": 1, "filename": "module.wasm"}"#,
     );
-    for (line, name) in adapted.exports_to_call(false).into_iter().enumerate() {
+    for (line, name) in adapted.exports_to_call().into_iter().enumerate() {
         let name = serde_json::to_string(name).expect("names serialize");
         script.push_str(&format!(
             r#", {{"type": "action", "line": {}, "action": {{"type": "invoke", "field": {name}, "args": []}}, "expected": []}}"#,
@@ -257,10 +256,7 @@ fn execution(adapted: &Adapted, stdout: &str, stderr: &str) -> Execution {
             Some(parse_answer(answer.trim()))
         })
         .collect();
-    adapted.run(&mut Answers {
-        calls,
-        memories: HashMap::new(),
-    })
+    adapted.run(&mut Answers(calls))
 }
 
 /// `i32:4294967295, i64:2` (unsigned decimals) or `error: message`.

@@ -149,22 +149,23 @@ impl Differential {
             divergence.kind,
             DivergenceKind::Crash | DivergenceKind::Hang | DivergenceKind::OutOfMemory
         );
-        let mut bugs: Vec<&'static KnownBug> = Vec::new();
+        let mut suspects: Vec<&'static KnownBug> = Vec::new();
+        let mut all: Vec<&'static KnownBug> = Vec::new();
         for (i, spec) in self.lineup.specs().into_iter().enumerate() {
             let suspect = match failed {
                 true => matches!(executions[i], Execution::Crashed { .. }),
                 false => !majority.contains(&i),
             };
-            if !suspect {
-                continue;
-            }
             for bug in spec.known_bugs {
-                if !bugs.iter().any(|b| b.id == bug.id) {
-                    bugs.push(bug);
+                if suspect && !suspects.iter().any(|b| b.id == bug.id) {
+                    suspects.push(bug);
+                }
+                if !all.iter().any(|b| b.id == bug.id) {
+                    all.push(bug);
                 }
             }
         }
-        if bugs.is_empty() {
+        if suspects.is_empty() {
             return Vec::new();
         }
         let Some(reencoded) = wasmdiff_engines::rewrite::roundtrip(&case.module) else {
@@ -177,15 +178,28 @@ impl Differential {
         if self.run(&reencoded).1.divergence().is_none() {
             return Vec::new();
         }
-        for bug in &bugs {
+        for bug in &suspects {
             if self.agrees_with(case, &[bug]) {
                 return vec![bug];
             }
         }
-        if bugs.len() > 1 && self.agrees_with(case, &bugs) {
-            return bugs;
+        // Several bugs at once (a suspect's, hiding behind another engine's, say): all of them,
+        // then as few as still explain it.
+        if all.len() < 2 || !self.agrees_with(case, &all) {
+            return Vec::new();
         }
-        Vec::new()
+        let mut needed = all;
+        let mut at = 0;
+        while at < needed.len() {
+            let mut fewer = needed.clone();
+            fewer.remove(at);
+            if !fewer.is_empty() && self.agrees_with(case, &fewer) {
+                needed = fewer;
+            } else {
+                at += 1;
+            }
+        }
+        needed
     }
 
     /// Whether the engines agree on `case` once the bugs' workarounds are applied.

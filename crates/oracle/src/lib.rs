@@ -229,7 +229,7 @@ pub fn compare(executions: &[Execution]) -> Verdict {
     let present: Vec<usize> = (0..executions.len())
         .filter(|&i| !matches!(executions[i], Execution::Skipped { .. }))
         .collect();
-    let asked: Vec<Execution> = present.iter().map(|&i| executions[i].clone()).collect();
+    let asked: Vec<&Execution> = present.iter().map(|&i| &executions[i]).collect();
     let renumber = |engines: Vec<usize>| engines.into_iter().map(|i| present[i]).collect();
     match compare_present(&asked) {
         Verdict::Agree => Verdict::Agree,
@@ -275,7 +275,7 @@ fn crash_kind(execution: &Execution) -> Option<CrashKind> {
 /// too long: engines without fuel stop at the deadline instead), nor a process over its
 /// memory cap where another engine's growth was refused; nor is a module every engine hangs
 /// on (none has fuel to tell).
-fn compare_crashes(executions: &[Execution]) -> Option<Verdict> {
+fn compare_crashes(executions: &[&Execution]) -> Option<Verdict> {
     let crashed: Class = (0..executions.len())
         .filter(|&i| crash_kind(&executions[i]).is_some())
         .collect();
@@ -323,7 +323,7 @@ fn compare_crashes(executions: &[Execution]) -> Option<Verdict> {
     Some(diverge(kind, Step::Compile, grouped))
 }
 
-fn compare_present(executions: &[Execution]) -> Verdict {
+fn compare_present(executions: &[&Execution]) -> Verdict {
     if let Some(verdict) = compare_crashes(executions) {
         return verdict;
     }
