@@ -1,7 +1,9 @@
-//! Instruction-level module rewriting, for engine wrappers (the planted bug) and for known-bug
-//! workarounds (the same module without a bug's trigger).
+//! Instruction-level module rewriting, for engine wrappers (the planted bug), for known-bug
+//! workarounds (the same module without a bug's trigger) and for the shrinker (a module
+//! without some of its instructions).
 
 use std::convert::Infallible;
+use std::ops::Range;
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{CodeSection, Instruction};
@@ -18,9 +20,20 @@ pub enum Splice {
     },
 }
 
-struct Rewriter<F>(F);
+/// Where an instruction is: the index of its function among the module's function bodies, and
+/// its index in that body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub body: usize,
+    pub instruction: usize,
+}
 
-impl<F: FnMut(&Operator<'_>) -> Option<Splice>> Reencode for Rewriter<F> {
+struct Rewriter<F> {
+    splice: F,
+    body: usize,
+}
+
+impl<F: FnMut(Position, &Operator<'_>) -> Option<Splice>> Reencode for Rewriter<F> {
     type Error = Infallible;
 
     fn parse_function_body(
@@ -30,9 +43,15 @@ impl<F: FnMut(&Operator<'_>) -> Option<Splice>> Reencode for Rewriter<F> {
     ) -> Result<(), reencode::Error<Infallible>> {
         let mut function = reencode::utils::new_function_with_parsed_locals(self, &func)?;
         let mut reader = func.get_operators_reader()?;
+        let mut instruction = 0;
         while !reader.eof() {
             let op = reader.read()?;
-            match (self.0)(&op) {
+            let position = Position {
+                body: self.body,
+                instruction,
+            };
+            instruction += 1;
+            match (self.splice)(position, &op) {
                 Some(Splice::Replace(instructions)) => {
                     for instruction in &instructions {
                         function.instruction(instruction);
@@ -53,24 +72,61 @@ impl<F: FnMut(&Operator<'_>) -> Option<Splice>> Reencode for Rewriter<F> {
             }
         }
         code.function(&function);
+        self.body += 1;
         Ok(())
     }
+}
+
+fn validates(module: &[u8]) -> bool {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(module)
+        .is_ok()
+}
+
+/// `module` with `splice` applied to every instruction it returns a [`Splice`] for, told where
+/// each one is; `None` if the module does not validate.
+pub fn rewrite_positioned(
+    module: &[u8],
+    splice: impl FnMut(Position, &Operator<'_>) -> Option<Splice>,
+) -> Option<Vec<u8>> {
+    if !validates(module) {
+        return None;
+    }
+    let mut out = wasm_encoder::Module::new();
+    Rewriter { splice, body: 0 }
+        .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
+        .ok()?;
+    Some(out.finish())
 }
 
 /// `module` with `splice` applied to every instruction it returns a [`Splice`] for; `None` if
 /// the module does not validate.
 pub fn rewrite_instructions(
     module: &[u8],
-    splice: impl FnMut(&Operator<'_>) -> Option<Splice>,
+    mut splice: impl FnMut(&Operator<'_>) -> Option<Splice>,
 ) -> Option<Vec<u8>> {
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(module)
-        .ok()?;
-    let mut out = wasm_encoder::Module::new();
-    Rewriter(splice)
-        .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
-        .ok()?;
-    Some(out.finish())
+    rewrite_positioned(module, |_, op| splice(op))
+}
+
+/// How many instructions each function body of `module` holds (its final `end` included).
+pub fn body_lengths(module: &[u8]) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    rewrite_positioned(module, |at, _| {
+        if at.body == lengths.len() {
+            lengths.push(0);
+        }
+        lengths[at.body] += 1;
+        None
+    });
+    lengths
+}
+
+/// `module` without instructions `range` of function body `body`, if the result validates.
+pub fn without_instructions(module: &[u8], body: usize, range: Range<usize>) -> Option<Vec<u8>> {
+    let smaller = rewrite_positioned(module, |at, _| {
+        (at.body == body && range.contains(&at.instruction)).then(|| Splice::Replace(Vec::new()))
+    })?;
+    validates(&smaller).then_some(smaller)
 }
 
 /// `module` decoded and encoded again, unchanged in meaning (a baseline for rewrites: the

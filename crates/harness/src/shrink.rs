@@ -7,8 +7,10 @@
 //! 1. the input bytes (chunks removed, zeroed, bytes lowered), each candidate regenerated: the
 //!    result stays a case the generator can produce;
 //! 2. plan parts that are not needed (calls, or scenario streams, headers, chunks…), dropped;
-//! 3. the module, with wasm-shrink (seeded: deterministic);
-//! 4. arguments set to zero where that keeps the divergence.
+//! 3. runs of instructions deleted wherever the module still validates (wasm-shrink's mutators
+//!    leave dead code and unneeded arithmetic behind);
+//! 4. the module, with wasm-shrink (seeded: deterministic): unused items, simpler constants;
+//! 5. arguments set to zero where that keeps the divergence.
 //!
 //! The budget is counted in evaluations, so the result is the same on any machine; a wall-clock
 //! limit only guards against pathological cases, and the record says which limit ended it.
@@ -22,6 +24,7 @@ use wasmdiff_cases::signature::{diverging_exports, diverging_functions, function
 use wasmdiff_cases::{
     Case, Existing, Report, SHRUNK_DIR, ShrinkRecord, Size, coarse_signature, write_case,
 };
+use wasmdiff_engines::rewrite;
 use wasmdiff_gen::{Generator, Plan, TestCase, Value};
 
 use crate::differential::{Checked, Differential};
@@ -176,6 +179,36 @@ impl Shrinker<'_> {
         }
     }
 
+    /// Deletes runs of instructions from each function body, halving the run length down to
+    /// one, wherever the module still validates and the divergence persists.
+    fn delete_instructions(&mut self, case: &mut TestCase) {
+        let lengths = rewrite::body_lengths(&case.module);
+        for body in (0..lengths.len()).rev() {
+            // The body's final `end` stays.
+            let mut length = lengths[body] - 1;
+            let mut run = length;
+            while run >= 1 && self.exhausted().is_none() {
+                let mut at = 0;
+                while at + run <= length && self.exhausted().is_none() {
+                    let candidate = rewrite::without_instructions(&case.module, body, at..at + run)
+                        .map(|module| TestCase {
+                            module,
+                            plan: case.plan.clone(),
+                            generator: case.generator,
+                        });
+                    match candidate {
+                        Some(candidate) if self.interesting(&candidate) => {
+                            *case = candidate;
+                            length -= run;
+                        }
+                        _ => at += run,
+                    }
+                }
+                run /= 2;
+            }
+        }
+    }
+
     /// Sets each call argument to zero where the divergence persists: fewer values to read.
     fn zero_arguments(&mut self, case: &mut TestCase) {
         let positions: Vec<(usize, usize)> = case
@@ -301,6 +334,7 @@ pub fn shrink(
     loop {
         let before = (case.module.len(), case.plan.clone());
         shrinker.simplify_plan(&mut case);
+        shrinker.delete_instructions(&mut case);
         shrinker.shrink_module(&mut case);
         shrinker.simplify_plan(&mut case);
         shrinker.zero_arguments(&mut case);

@@ -94,6 +94,51 @@ fn shrinking_twice_gives_byte_identical_results() {
     assert_eq!(once.record, twice.record);
 }
 
+/// The planted bug (`i32.shr_u` run as `i32.shr_s`) inside dead code, live arithmetic and
+/// nested blocks that it does not need: only the shift and its operands may remain.
+#[test]
+fn instructions_the_divergence_does_not_need_are_deleted() {
+    let padded = wat::parse_str(
+        r#"(module
+          (global $g (mut i64) (i64.const 0))
+          (func (export "f") (result i32)
+            (local i64 f64)
+            i64.const 7
+            i64.const 3
+            i64.mul
+            global.set $g
+            block
+              br 0
+              i32.const 1
+              drop
+              loop
+                f64.const 2.5
+                local.set 1
+                br 0
+              end
+            end
+            block (result i32)
+              local.get 0
+              i64.eqz
+              drop
+              i32.const -8
+              i32.const 1
+              i32.shr_u
+            end
+            global.get $g
+            local.set 0))"#,
+    )
+    .unwrap();
+    let case = wasmdiff_gen::from_module(padded).unwrap();
+    let mut differential = planted();
+    let shrunk = shrink(&mut differential, &case, None, ShrinkBudget::default()).unwrap();
+    let record = &shrunk.record;
+    assert!(record.from.instructions >= 20, "{record:?}");
+    // `i32.const`, `i32.const`, `i32.shr_u`, `end` (wasm-shrink may fold the operands).
+    assert!(record.to.instructions <= 4, "{record:?}");
+    assert!(shrunk.checked.verdict.divergence().is_some());
+}
+
 #[test]
 fn a_case_that_does_not_diverge_is_not_shrunk() {
     let mut differential = planted();
