@@ -31,7 +31,8 @@ pub struct FuzzArgs {
     /// What to test.
     #[arg(long, value_enum, default_value = "modules")]
     target: TargetArg,
-    /// Stop after this many seconds (default: until --iterations, or Ctrl-C).
+    /// Stop after this many seconds, background shrinking included (default: until
+    /// --iterations, or Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
     /// Stop after this many inputs.
@@ -100,7 +101,8 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     );
     println!("findings go to {}/", args.out.display());
 
-    // Ctrl-C stops fuzzing (queued findings are still shrunk); a second one stops shrinking.
+    // Ctrl-C stops fuzzing (queued findings are still shrunk); a second one stops shrinking,
+    // as the end of --seconds does.
     let stop = Arc::new(AtomicBool::new(false));
     let stop_shrinking = Arc::new(AtomicBool::new(false));
     let (on_stop, on_stop_shrinking) = (Arc::clone(&stop), Arc::clone(&stop_shrinking));
@@ -170,6 +172,12 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         eprintln!("finding {}: {}", found.dir.display(), found.summary);
     }
     print_summary(&stats);
+    if !stats.not_shrunk.is_empty() {
+        println!("\nnot shrunk before the campaign ended (`wasmdiff shrink FINDING` shrinks one):");
+        for dir in &stats.not_shrunk {
+            println!("  {}", dir.display());
+        }
+    }
     let stats_file = campaign::write_stats(&args.out, &stats)?;
     println!("statistics: {}", stats_file.display());
     Ok(ExitCode::SUCCESS)

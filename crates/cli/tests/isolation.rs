@@ -129,6 +129,53 @@ fn an_engine_that_hangs_becomes_a_hang_finding_at_its_deadline() {
     std::fs::remove_dir_all(&out).ok();
 }
 
+/// Shrinking a hang costs a deadline per candidate, far more than the campaign's time: the
+/// campaign still ends with its time, keeping what shrinking reached and naming the rest.
+#[test]
+fn a_campaign_bounded_by_seconds_stops_shrinking_with_its_time() {
+    let out = scratch("seconds");
+    let start = std::time::Instant::now();
+    let output = wasmdiff(&[
+        "fuzz",
+        "--engines",
+        "wasmi-eager,selftest-hang",
+        "--seed",
+        "5",
+        "--seconds",
+        "4",
+        "--deadline",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Unbounded, the first hang alone would take hundreds of seconds to shrink.
+    assert!(start.elapsed().as_secs() < 60, "{stdout}");
+    let stats: Value =
+        serde_json::from_slice(&std::fs::read(out.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["shrink_queue"], 0, "{stats}");
+    let shrunk = stats["shrunk"].as_array().unwrap();
+    let not_shrunk = stats["not_shrunk"].as_array().unwrap();
+    assert!(!shrunk.is_empty() || !not_shrunk.is_empty(), "{stats}");
+    for found in shrunk {
+        let dir = Path::new(found["dir"].as_str().unwrap());
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+        assert_eq!(report["shrink"]["ended_by"], "interrupted", "{report}");
+    }
+    for dir in not_shrunk {
+        let dir = dir.as_str().unwrap();
+        assert!(Path::new(dir).join("report.json").is_file(), "{dir}");
+        assert!(stdout.contains(dir), "{stdout}");
+    }
+    std::fs::remove_dir_all(&out).ok();
+}
+
 /// Engines whose process may die on a module: their open findings are real engine bugs
 /// (see the README), so they are held to an agreement rate rather than to none at all.
 const C_ENGINES: &[&str] = &["wasm3", "wamr"];

@@ -39,7 +39,10 @@ pub struct CampaignConfig {
     pub out: PathBuf,
     pub jobs: usize,
     pub max_input_len: usize,
-    /// Shrink new findings in the background with this budget (`None`: do not).
+    /// Shrink new findings in the background with this budget (`None`: do not). A campaign
+    /// bounded by its iterations waits for the queue; one bounded by its duration stops
+    /// shrinking with it (the finding being shrunk keeps the smallest case found so far, the
+    /// rest stay in `Stats::shrink_queue`).
     pub shrink: Option<ShrinkBudget>,
     pub target: Target,
 }
@@ -103,6 +106,8 @@ pub struct Stats {
     pub shrunk: Vec<Found>,
     /// Findings waiting for the shrinker.
     pub shrink_queue: usize,
+    /// Findings queued for the shrinker when shrinking was stopped.
+    pub not_shrunk: Vec<PathBuf>,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
@@ -416,6 +421,16 @@ fn shrink_queued(
         shared.config.target,
     )?;
     for dir in queue {
+        if budget
+            .interrupt
+            .as_ref()
+            .is_some_and(|i| i.load(Ordering::Relaxed))
+        {
+            let mut stats = shared.stats.lock().unwrap();
+            stats.shrink_queue -= 1;
+            stats.not_shrunk.push(dir);
+            continue;
+        }
         let shrunk = Case::load(&dir)
             .and_then(|case| shrink_stored(&mut differential, &case, budget.clone()));
         let mut stats = shared.stats.lock().unwrap();
@@ -450,7 +465,11 @@ pub fn run(
     stats.findings = recovered;
     let jobs = config.jobs.max(1);
     let (sender, receiver) = mpsc::channel();
-    let shrink_budget = config.shrink.clone();
+    let shrink_budget = config.shrink.clone().map(|mut budget| {
+        budget.interrupt.get_or_insert_with(Default::default);
+        budget
+    });
+    let stop_shrinking = shrink_budget.as_ref().and_then(|b| b.interrupt.clone());
     let shared = Arc::new(Shared {
         config,
         shrink_queue: Mutex::new((shrink_budget.is_some().then_some(sender), HashMap::new())),
@@ -506,8 +525,15 @@ pub fn run(
         };
         progress(&snapshot);
         if !fuzzing(&workers) {
-            // No more findings will come: let the shrinker finish its queue and end.
+            // No more findings will come: let the shrinker finish its queue and end, or stop
+            // it too when the campaign's time is up.
             shared.shrink_queue.lock().unwrap().0.take();
+            if let (Some(stop_shrinking), Some(duration)) =
+                (&stop_shrinking, shared.config.duration)
+                && shared.start.elapsed() >= duration
+            {
+                stop_shrinking.store(true, Ordering::Relaxed);
+            }
         }
     }
     for worker in workers.into_iter().chain(shrinker) {

@@ -7,9 +7,9 @@
 //! 1. the input bytes (chunks removed, zeroed, bytes lowered), each candidate regenerated: the
 //!    result stays a case the generator can produce;
 //! 2. plan parts that are not needed (calls, or scenario streams, headers, chunks…), dropped;
-//! 3. runs of instructions deleted wherever the module still validates (wasm-shrink's mutators
-//!    leave dead code and unneeded arithmetic behind);
-//! 4. the module, with wasm-shrink (seeded: deterministic): unused items, simpler constants;
+//! 3. the module, with wasm-shrink (seeded: deterministic): unused items, simpler constants;
+//! 4. runs of instructions deleted from the diverging functions wherever the module still
+//!    validates (wasm-shrink's mutators leave dead code and unneeded arithmetic behind);
 //! 5. arguments set to zero where that keeps the divergence.
 //!
 //! The budget is counted in evaluations, so the result is the same on any machine; a wall-clock
@@ -179,29 +179,56 @@ impl Shrinker<'_> {
         }
     }
 
-    /// Deletes runs of instructions from each function body, halving the run length down to
-    /// one, wherever the module still validates and the divergence persists.
+    /// Deletes runs of instructions from the diverging functions (all of them when the
+    /// divergence names none), halving the run length down to one, wherever the module still
+    /// validates and the divergence persists.
     fn delete_instructions(&mut self, case: &mut TestCase) {
+        let (executions, verdict) = self.differential.run(case);
+        let Some(divergence) = verdict.divergence() else {
+            return;
+        };
+        let exports = diverging_exports(
+            &divergence.step,
+            &case.plan,
+            &executions[divergence.classes[0][0]],
+        );
         let lengths = rewrite::body_lengths(&case.module);
-        for body in (0..lengths.len()).rev() {
+        // Invalid candidates cost no engine run but an encoding and a validation: on a large
+        // module with no diverging function named, that adds up.
+        let mut invalid_left = self.budget.evaluations;
+        for body in diverging_functions(&case.module, exports.as_deref())
+            .into_iter()
+            .rev()
+        {
             // The body's final `end` stays.
             let mut length = lengths[body] - 1;
             let mut run = length;
-            while run >= 1 && self.exhausted().is_none() {
+            while run >= 1 && invalid_left > 0 && self.exhausted().is_none() {
                 let mut at = 0;
-                while at + run <= length && self.exhausted().is_none() {
-                    let candidate = rewrite::without_instructions(&case.module, body, at..at + run)
-                        .map(|module| TestCase {
-                            module,
-                            plan: case.plan.clone(),
-                            generator: case.generator,
-                        });
-                    match candidate {
-                        Some(candidate) if self.interesting(&candidate) => {
-                            *case = candidate;
-                            length -= run;
+                while at + run <= length && invalid_left > 0 && self.exhausted().is_none() {
+                    let kept = match rewrite::without_instructions(&case.module, body, at..at + run)
+                    {
+                        Some(module) => {
+                            let candidate = TestCase {
+                                module,
+                                plan: case.plan.clone(),
+                                generator: case.generator,
+                            };
+                            let kept = self.interesting(&candidate);
+                            if kept {
+                                *case = candidate;
+                            }
+                            kept
                         }
-                        _ => at += run,
+                        None => {
+                            invalid_left -= 1;
+                            false
+                        }
+                    };
+                    if kept {
+                        length -= run;
+                    } else {
+                        at += run;
                     }
                 }
                 run /= 2;
@@ -234,12 +261,14 @@ impl Shrinker<'_> {
         }
     }
 
-    /// wasm-shrink on the module, with the remaining evaluation budget.
+    /// wasm-shrink on the module, with half the remaining evaluation budget (the other half is
+    /// for deleting instructions).
     fn shrink_module(&mut self, case: &mut TestCase) {
         let attempts = self
             .budget
             .evaluations
             .saturating_sub(self.evaluations)
+            .div_ceil(2)
             .min(2000) as u32;
         if attempts == 0 {
             return;
@@ -334,8 +363,8 @@ pub fn shrink(
     loop {
         let before = (case.module.len(), case.plan.clone());
         shrinker.simplify_plan(&mut case);
-        shrinker.delete_instructions(&mut case);
         shrinker.shrink_module(&mut case);
+        shrinker.delete_instructions(&mut case);
         shrinker.simplify_plan(&mut case);
         shrinker.zero_arguments(&mut case);
         if (case.module.len(), case.plan.clone()) == before || shrinker.exhausted().is_some() {

@@ -143,7 +143,7 @@ fn a_planted_host_difference_is_found_with_both_traces_and_shrinks() {
     )
     .unwrap();
     let budget = ShrinkBudget {
-        evaluations: 1500,
+        evaluations: 600,
         ..ShrinkBudget::default()
     };
     let shrunk = shrink(
