@@ -22,10 +22,10 @@ pub enum Splice {
 
 /// Where an instruction is: the index of its function among the module's function bodies, and
 /// its index in that body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Position {
-    pub body: usize,
-    pub instruction: usize,
+#[derive(Clone, Copy)]
+struct Position {
+    body: usize,
+    instruction: usize,
 }
 
 struct Rewriter<F> {
@@ -84,14 +84,11 @@ fn validates(module: &[u8]) -> bool {
 }
 
 /// `module` with `splice` applied to every instruction it returns a [`Splice`] for, told where
-/// each one is; `None` if the module does not validate.
-pub fn rewrite_positioned(
+/// each one is; `None` if it cannot be decoded. The result is not validated.
+fn reencode(
     module: &[u8],
     splice: impl FnMut(Position, &Operator<'_>) -> Option<Splice>,
 ) -> Option<Vec<u8>> {
-    if !validates(module) {
-        return None;
-    }
     let mut out = wasm_encoder::Module::new();
     Rewriter { splice, body: 0 }
         .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
@@ -105,25 +102,30 @@ pub fn rewrite_instructions(
     module: &[u8],
     mut splice: impl FnMut(&Operator<'_>) -> Option<Splice>,
 ) -> Option<Vec<u8>> {
-    rewrite_positioned(module, |_, op| splice(op))
+    if !validates(module) {
+        return None;
+    }
+    reencode(module, |_, op| splice(op))
 }
 
 /// How many instructions each function body of `module` holds (its final `end` included).
 pub fn body_lengths(module: &[u8]) -> Vec<usize> {
-    let mut lengths = Vec::new();
-    rewrite_positioned(module, |at, _| {
-        if at.body == lengths.len() {
-            lengths.push(0);
-        }
-        lengths[at.body] += 1;
-        None
-    });
-    lengths
+    wasmparser::Parser::new(0)
+        .parse_all(module)
+        .filter_map(|payload| match payload {
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+                Some(body.get_operators_reader().map_or(0, |reader| {
+                    reader.into_iter().take_while(Result::is_ok).count()
+                }))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `module` without instructions `range` of function body `body`, if the result validates.
 pub fn without_instructions(module: &[u8], body: usize, range: Range<usize>) -> Option<Vec<u8>> {
-    let smaller = rewrite_positioned(module, |at, _| {
+    let smaller = reencode(module, |at, _| {
         (at.body == body && range.contains(&at.instruction)).then(|| Splice::Replace(Vec::new()))
     })?;
     validates(&smaller).then_some(smaller)
