@@ -11,5 +11,5 @@ pub use files::read_module;
 pub use report::{
     EngineOutcome, EngineRecord, Expectation, Origin, Report, ShrinkRecord, Size, describe,
 };
-pub use signature::{coarse_signature, signature};
+pub use signature::{Observed, Side, Signature};
 pub use store::{Existing, finding_name, module_text, write_case};

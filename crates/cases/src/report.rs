@@ -8,7 +8,7 @@ use wasmdiff_oracle::{Divergence, Step, Verdict};
 use wasmdiff_proxy::trace::HostResult;
 use wasmdiff_proxy::{Event, FinalState, Outcome};
 
-use crate::signature::signature;
+use crate::signature::Signature;
 
 /// Where a test case came from, so that it can be made again.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,9 @@ pub struct Origin {
     /// A file the case was read from, or a fuzz artifact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The chunk of the corner sweep the case comes from (its input names it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sweep_chunk: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,9 +79,9 @@ impl EngineOutcome {
                 outcome.message = Some(format!("trap {}: {}", trap.kind, trap.message));
             }
             Execution::Accepted => outcome.stage = "accepted".into(),
-            Execution::Crashed { kind, message } => {
+            Execution::Crashed { kind, message, at } => {
                 outcome.stage = "crashed".into();
-                outcome.message = Some(format!("{kind}: {message}"));
+                outcome.message = Some(format!("{kind} at {at}: {message}"));
             }
             Execution::Skipped { reason } => {
                 outcome.stage = "skipped".into();
@@ -211,8 +214,12 @@ pub struct Report {
     pub wasmdiff_version: String,
     pub summary: String,
     /// What the divergence is, for bucketing: see [`crate::signature`].
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub signature: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "typed_signature"
+    )]
+    pub signature: Option<Signature>,
     pub verdict: Verdict,
     /// The known engine bugs whose workarounds make this divergence vanish.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -262,12 +269,27 @@ pub enum Expectation {
     /// This divergence, for as long as the engines are at these versions; a newer version
     /// means the case must be looked at again (replayed, its expectation updated).
     Diverge {
-        signature: String,
+        signature: Signature,
         pinned: Vec<EngineRecord>,
         /// Known engine bugs that must explain it (their workarounds make the engines agree).
         #[serde(skip_serializing_if = "Vec::is_empty", default)]
         known_bugs: Vec<String>,
     },
+}
+
+/// A stored signature; one in the text form of earlier versions is dropped (the case is
+/// re-signed when it is replayed).
+fn typed_signature<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Signature>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Typed(Signature),
+        Text(#[allow(dead_code, reason = "read only to be dropped")] String),
+    }
+    Ok(match Option::<Stored>::deserialize(d)? {
+        Some(Stored::Typed(signature)) => Some(signature),
+        Some(Stored::Text(_)) | None => None,
+    })
 }
 
 impl Report {
@@ -282,7 +304,7 @@ impl Report {
         Report {
             wasmdiff_version: env!("CARGO_PKG_VERSION").to_string(),
             summary: describe(verdict, &names, &case.plan, executions),
-            signature: signature(verdict, &names, executions, &case.module, &case.plan),
+            signature: Signature::of(verdict, &names, executions, &case.module, &case.plan),
             verdict: verdict.clone(),
             known_bugs: Vec::new(),
             engines: specs.iter().map(|s| EngineRecord::of(s)).collect(),
@@ -318,7 +340,9 @@ impl Report {
 /// What one engine observed at `step`, in a few words.
 fn observed_at(step: &Step, execution: &Execution) -> String {
     match (step, execution) {
-        (_, Execution::Crashed { kind, message }) => format!("crashed, {kind} ({message})"),
+        (_, Execution::Crashed { kind, message, at }) => {
+            format!("crashed at {at}, {kind} ({message})")
+        }
         (_, Execution::Rejected { message }) => format!("rejected ({message})"),
         (_, Execution::Accepted) => "accepted".into(),
         (_, Execution::Skipped { reason }) => format!("skipped ({reason})"),
@@ -343,12 +367,7 @@ fn observed_at(step: &Step, execution: &Execution) -> String {
 }
 
 /// `[engine, engine] what they saw | [engine] what it saw`, one group per agreeing class.
-pub(crate) fn classes_text(
-    divergence: &Divergence,
-    names: &[&str],
-    executions: &[Execution],
-    observe: fn(&Step, &Execution) -> String,
-) -> String {
+fn classes_text(divergence: &Divergence, names: &[&str], executions: &[Execution]) -> String {
     let classes: Vec<String> = divergence
         .classes
         .iter()
@@ -357,7 +376,7 @@ pub(crate) fn classes_text(
             format!(
                 "[{}] {}",
                 who.join(", "),
-                observe(&divergence.step, &executions[class[0]])
+                observed_at(&divergence.step, &executions[class[0]])
             )
         })
         .collect();
@@ -416,7 +435,7 @@ pub fn describe(
             )
         }
         Verdict::Diverge(d) => {
-            let classes = classes_text(d, names, executions, observed_at);
+            let classes = classes_text(d, names, executions);
             let detail = match &d.classes[..] {
                 [a, b, ..] => first_difference(&d.step, &executions[a[0]], &executions[b[0]]),
                 _ => None,

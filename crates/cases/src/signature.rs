@@ -1,126 +1,308 @@
 //! Divergence signatures: which engines disagree, what each side observed (kinds, not values),
 //! and the instructions of the diverging function. One bug gives one signature, so a hundred
-//! findings of it fall into one bucket.
+//! findings of it fall into one bucket. A signature is data: stored in `report.json`,
+//! compared as it is, printed for people.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
-use wasmdiff_engines::{CallOutcome, CrashKind, Execution, ExportValue};
-use wasmdiff_gen::{Plan, Value};
-use wasmdiff_oracle::{Step, Verdict};
+use serde::{Deserialize, Serialize};
+use wasmdiff_engines::{CallOutcome, CrashKind, Execution, ExportValue, TrapKind};
+use wasmdiff_gen::{Plan, ValType};
+use wasmdiff_oracle::{Divergence, DivergenceKind, Step, StepKind, Verdict};
+use wasmdiff_proxy::trace::HostResult;
 use wasmdiff_proxy::{Event, Outcome};
 use wasmparser::{ExternalKind, Payload};
 
-use crate::report::classes_text;
-
-/// The signature without instructions: it survives shrinking, so it is what the shrinker
-/// preserves. `None` unless the verdict is a divergence.
-pub fn coarse_signature(
-    verdict: &Verdict,
-    names: &[&str],
-    executions: &[Execution],
-) -> Option<String> {
-    let divergence = verdict.divergence()?;
-    let classes = classes_text(divergence, names, executions, shape);
-    Some(format!(
-        "{} at {}: {classes}",
-        divergence.kind,
-        divergence.step.kind()
-    ))
+/// What a divergence is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Signature {
+    pub kind: DivergenceKind,
+    pub step: StepKind,
+    /// One side per class of agreeing engines, in the verdict's order.
+    pub sides: Vec<Side>,
+    /// The distinct instructions of the diverging function(s), sorted; empty in a coarse
+    /// signature, which is what survives shrinking.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instructions: Vec<String>,
 }
 
-/// The full signature: the coarse one plus the distinct instructions of the diverging
-/// function(s), sorted. Meaningful for shrunk cases, where few instructions remain.
-pub fn signature(
-    verdict: &Verdict,
-    names: &[&str],
-    executions: &[Execution],
-    module: &[u8],
-    plan: &Plan,
-) -> Option<String> {
-    let coarse = coarse_signature(verdict, names, executions)?;
-    let divergence = verdict.divergence()?;
-    let exports = diverging_exports(
-        &divergence.step,
-        plan,
-        &executions[divergence.classes[0][0]],
-    );
-    let functions = function_instructions(module).unwrap_or_default();
-    let instructions: BTreeSet<&str> = diverging_functions(module, exports.as_deref())
-        .into_iter()
-        .filter_map(|f| functions.get(f))
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    let instructions: Vec<&str> = instructions.into_iter().collect();
-    Some(format!(
-        "{coarse} ; instructions: {}",
-        instructions.join(" ")
-    ))
+/// Engines that agree, and what they observed at the diverging step (as its first engine
+/// saw it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Side {
+    pub engines: Vec<String>,
+    pub observed: Observed,
 }
 
-/// What one engine observed at a step, as a kind: types rather than values, trap kinds rather
+/// What an engine observed at a step, as a kind: types rather than values, trap kinds rather
 /// than messages, panic locations rather than whole messages.
-fn shape(step: &Step, execution: &Execution) -> String {
-    match (step, execution) {
-        (_, Execution::Crashed { kind, message }) => match kind {
-            CrashKind::Panic => format!("crashed{}", panic_location(message)),
-            other => format!("crashed ({other})"),
-        },
-        (_, Execution::Rejected { .. }) => "rejected".into(),
-        (_, Execution::Accepted) => "accepted".into(),
-        (_, Execution::Skipped { .. }) => "skipped".into(),
-        (_, Execution::InstantiationFailed { trap }) => format!("instantiation trap {}", trap.kind),
-        (Step::Compile | Step::Instantiate, Execution::Ran { .. }) => "instantiated".into(),
-        (Step::Event(i), Execution::Traced { trace }) => match trace.events.get(*i) {
-            Some(Event::Callback {
-                name,
-                outcome: Outcome::Returned(values),
-                ..
-            }) => {
-                let types: Vec<String> = values.iter().map(|v| v.ty().to_string()).collect();
-                format!("callback {name} returned [{}]", types.join(" "))
-            }
-            Some(Event::Callback {
-                name,
-                outcome: Outcome::Trapped(trap),
-                ..
-            }) => format!("callback {name} trap {}", trap.kind),
-            Some(Event::Host { name, result, .. }) => format!("host {name} {result:?}"),
-            None => "trace ended".into(),
-        },
-        (Step::FinalState, Execution::Traced { .. }) => "final state".into(),
-        (Step::Compile | Step::Instantiate, Execution::Traced { .. }) => "instantiated".into(),
-        (_, Execution::Traced { .. }) => "traced".into(),
-        (Step::Event(_) | Step::FinalState, Execution::Ran { .. }) => "ran calls".into(),
-        (Step::Call(i), Execution::Ran { calls, .. }) => match calls.get(*i) {
-            Some(CallOutcome::Returned(values)) => {
-                let types: Vec<String> = values.iter().map(|v| Value::ty(v).to_string()).collect();
-                format!("returned [{}]", types.join(" "))
-            }
-            Some(CallOutcome::Trapped(trap)) => format!("trap {}", trap.kind),
-            None => "not called".into(),
-        },
-        (Step::Export(name), Execution::Ran { exports, .. }) => {
-            match exports.iter().find(|e| &e.name == name) {
-                Some(e) => match &e.value {
-                    ExportValue::Memory(_) => "memory".into(),
-                    ExportValue::Global(v) => format!("global {}", v.ty()),
-                    ExportValue::Table(_) => "table".into(),
-                    ExportValue::Digest { .. } => "digest".into(),
-                    ExportValue::Unobserved => "unobserved".into(),
-                },
-                None => "not exported".into(),
-            }
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "observed", rename_all = "kebab-case")]
+pub enum Observed {
+    Crashed {
+        crash: CrashKind,
+        /// The kind of step it crashed at (no index: shrinking may move it).
+        at: StepKind,
+        /// `file:line:column` of a panic.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
+    Rejected,
+    Accepted,
+    Skipped,
+    InstantiationTrap {
+        trap: TrapKind,
+    },
+    Instantiated,
+    Returned {
+        types: Vec<ValType>,
+    },
+    Trapped {
+        trap: TrapKind,
+    },
+    NotCalled,
+    Memory,
+    Global {
+        ty: ValType,
+    },
+    Table,
+    Digest,
+    Unobserved,
+    NotExported,
+    CallbackReturned {
+        callback: String,
+        types: Vec<ValType>,
+    },
+    CallbackTrapped {
+        callback: String,
+        trap: TrapKind,
+    },
+    HostCall {
+        function: String,
+        result: HostResult,
+    },
+    TraceEnded,
+    FinalState,
+    /// A plan of one kind seen at a step of another (the engines' answers are incomparable).
+    Ran,
+    Traced,
+}
+
+impl Signature {
+    /// The signature of a verdict, `None` unless it is a divergence; with the instructions of
+    /// the diverging function(s) of `module`.
+    pub fn of(
+        verdict: &Verdict,
+        names: &[&str],
+        executions: &[Execution],
+        module: &[u8],
+        plan: &Plan,
+    ) -> Option<Signature> {
+        let mut signature = Signature::coarse_of(verdict, names, executions)?;
+        let divergence = verdict.divergence()?;
+        let exports = diverging_exports(
+            &divergence.step,
+            plan,
+            &executions[divergence.classes[0][0]],
+        );
+        let functions = function_instructions(module).unwrap_or_default();
+        let instructions: BTreeSet<&String> = diverging_functions(module, exports.as_deref())
+            .into_iter()
+            .filter_map(|f| functions.get(f))
+            .flatten()
+            .collect();
+        signature.instructions = instructions.into_iter().cloned().collect();
+        Some(signature)
+    }
+
+    /// The signature without instructions: what the shrinker preserves.
+    pub fn coarse_of(
+        verdict: &Verdict,
+        names: &[&str],
+        executions: &[Execution],
+    ) -> Option<Signature> {
+        let divergence = verdict.divergence()?;
+        Some(Signature {
+            kind: divergence.kind,
+            step: divergence.step.kind(),
+            sides: sides(divergence, names, executions),
+            instructions: Vec::new(),
+        })
+    }
+
+    /// This signature without its instructions.
+    pub fn coarse(&self) -> Signature {
+        Signature {
+            instructions: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// The engine alone on a side, with what it observed: the odd one out, when there is one.
+    pub fn odd_one_out(&self) -> Option<(&str, &Observed)> {
+        let alone: Vec<&Side> = self.sides.iter().filter(|s| s.engines.len() == 1).collect();
+        match (&alone[..], self.sides.len()) {
+            ([side], 2..) => Some((side.engines[0].as_str(), &side.observed)),
+            _ => None,
         }
     }
 }
 
-/// ` at file:line:col` from a panic message (the engines' lineup records panics so).
-fn panic_location(message: &str) -> String {
+fn sides(divergence: &Divergence, names: &[&str], executions: &[Execution]) -> Vec<Side> {
+    divergence
+        .classes
+        .iter()
+        .map(|class| Side {
+            engines: class.iter().map(|&i| names[i].to_string()).collect(),
+            observed: Observed::at(&divergence.step, &executions[class[0]]),
+        })
+        .collect()
+}
+
+impl Observed {
+    /// What `execution` shows at `step`.
+    pub fn at(step: &Step, execution: &Execution) -> Observed {
+        match (step, execution) {
+            (_, Execution::Crashed { kind, message, at }) => Observed::Crashed {
+                crash: *kind,
+                at: Step::from(*at).kind(),
+                location: match kind {
+                    CrashKind::Panic => panic_location(message),
+                    _ => None,
+                },
+            },
+            (_, Execution::Rejected { .. }) => Observed::Rejected,
+            (_, Execution::Accepted) => Observed::Accepted,
+            (_, Execution::Skipped { .. }) => Observed::Skipped,
+            (_, Execution::InstantiationFailed { trap }) => {
+                Observed::InstantiationTrap { trap: trap.kind }
+            }
+            (
+                Step::Compile | Step::Instantiate,
+                Execution::Ran { .. } | Execution::Traced { .. },
+            ) => Observed::Instantiated,
+            (Step::Event(i), Execution::Traced { trace }) => match trace.events.get(*i) {
+                Some(Event::Callback {
+                    name,
+                    outcome: Outcome::Returned(values),
+                    ..
+                }) => Observed::CallbackReturned {
+                    callback: name.clone(),
+                    types: values.iter().map(|v| v.ty()).collect(),
+                },
+                Some(Event::Callback {
+                    name,
+                    outcome: Outcome::Trapped(trap),
+                    ..
+                }) => Observed::CallbackTrapped {
+                    callback: name.clone(),
+                    trap: trap.kind,
+                },
+                Some(Event::Host { name, result, .. }) => Observed::HostCall {
+                    function: name.clone(),
+                    result: result.clone(),
+                },
+                None => Observed::TraceEnded,
+            },
+            (Step::FinalState, Execution::Traced { .. }) => Observed::FinalState,
+            (_, Execution::Traced { .. }) => Observed::Traced,
+            (Step::Call(i), Execution::Ran { calls, .. }) => match calls.get(*i) {
+                Some(CallOutcome::Returned(values)) => Observed::Returned {
+                    types: values.iter().map(|v| v.ty()).collect(),
+                },
+                Some(CallOutcome::Trapped(trap)) => Observed::Trapped { trap: trap.kind },
+                None => Observed::NotCalled,
+            },
+            (Step::Export(name), Execution::Ran { exports, .. }) => {
+                match exports.iter().find(|e| &e.name == name) {
+                    Some(e) => match &e.value {
+                        ExportValue::Memory(_) => Observed::Memory,
+                        ExportValue::Global(v) => Observed::Global { ty: v.ty() },
+                        ExportValue::Table(_) => Observed::Table,
+                        ExportValue::Digest { .. } => Observed::Digest,
+                        ExportValue::Unobserved => Observed::Unobserved,
+                    },
+                    None => Observed::NotExported,
+                }
+            }
+            (_, Execution::Ran { .. }) => Observed::Ran,
+        }
+    }
+}
+
+/// `file:line:col` from a panic message (the engines' lineup records panics so).
+fn panic_location(message: &str) -> Option<String> {
     message
         .rsplit_once(" at ")
-        .map(|(_, location)| format!(" at {location}"))
-        .unwrap_or_default()
+        .map(|(_, location)| location.to_string())
+}
+
+fn types_text(types: &[ValType]) -> String {
+    let types: Vec<String> = types.iter().map(ValType::to_string).collect();
+    format!("[{}]", types.join(" "))
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Observed::Crashed {
+                crash,
+                at,
+                location,
+            } => {
+                write!(f, "crashed ({crash}) at {at}")?;
+                match location {
+                    Some(location) => write!(f, " in {location}"),
+                    None => Ok(()),
+                }
+            }
+            Observed::Rejected => f.write_str("rejected"),
+            Observed::Accepted => f.write_str("accepted"),
+            Observed::Skipped => f.write_str("skipped"),
+            Observed::InstantiationTrap { trap } => write!(f, "instantiation trap {trap}"),
+            Observed::Instantiated => f.write_str("instantiated"),
+            Observed::Returned { types } => write!(f, "returned {}", types_text(types)),
+            Observed::Trapped { trap } => write!(f, "trap {trap}"),
+            Observed::NotCalled => f.write_str("not called"),
+            Observed::Memory => f.write_str("memory"),
+            Observed::Global { ty } => write!(f, "global {ty}"),
+            Observed::Table => f.write_str("table"),
+            Observed::Digest => f.write_str("digest"),
+            Observed::Unobserved => f.write_str("unobserved"),
+            Observed::NotExported => f.write_str("not exported"),
+            Observed::CallbackReturned { callback, types } => {
+                write!(f, "callback {callback} returned {}", types_text(types))
+            }
+            Observed::CallbackTrapped { callback, trap } => {
+                write!(f, "callback {callback} trap {trap}")
+            }
+            Observed::HostCall { function, result } => write!(f, "host {function} {result:?}"),
+            Observed::TraceEnded => f.write_str("trace ended"),
+            Observed::FinalState => f.write_str("final state"),
+            Observed::Ran => f.write_str("ran calls"),
+            Observed::Traced => f.write_str("traced"),
+        }
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}: ", self.kind, self.step)?;
+        for (i, side) in self.sides.iter().enumerate() {
+            let separator = if i == 0 { "" } else { " | " };
+            write!(
+                f,
+                "{separator}[{}] {}",
+                side.engines.join(", "),
+                side.observed
+            )?;
+        }
+        if !self.instructions.is_empty() {
+            write!(f, " ; instructions: {}", self.instructions.join(" "))?;
+        }
+        Ok(())
+    }
 }
 
 /// The exports a divergence at `step` points at, in `execution` (an engine of the first
@@ -135,7 +317,9 @@ pub fn diverging_exports(step: &Step, plan: &Plan, execution: &Execution) -> Opt
                 .into_iter()
                 .collect(),
         ),
-        Step::Export(_) => Some(plan.calls().iter().map(|c| c.export.clone()).collect()),
+        Step::Export(_) | Step::Exports => {
+            Some(plan.calls().iter().map(|c| c.export.clone()).collect())
+        }
         // Events are recorded as they complete: a host call's callback comes after it.
         Step::Event(i) => match execution {
             Execution::Traced { trace } => trace.events.get(*i..)?.iter().find_map(|e| match e {
@@ -220,10 +404,8 @@ pub fn function_instructions(module: &[u8]) -> anyhow::Result<Vec<Vec<String>>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasmdiff_engines::Trap;
-    use wasmdiff_engines::TrapKind;
-    use wasmdiff_gen::Invocation;
-    use wasmdiff_oracle::{Divergence, DivergenceKind};
+    use wasmdiff_engines::{Stage, Trap};
+    use wasmdiff_gen::{Invocation, Value};
 
     const WAT: &str = r#"(module
         (memory 1)
@@ -279,25 +461,34 @@ mod tests {
             classes: vec![vec![0], vec![1]],
         });
         let names = ["good", "bad"];
-        let one = signature(&verdict, &names, &[ran(1), ran(2)], &module, &plan).unwrap();
-        let other = signature(&verdict, &names, &[ran(7), ran(9)], &module, &plan).unwrap();
+        let one = Signature::of(&verdict, &names, &[ran(1), ran(2)], &module, &plan).unwrap();
+        let other = Signature::of(&verdict, &names, &[ran(7), ran(9)], &module, &plan).unwrap();
         assert_eq!(one, other);
         assert_eq!(
-            one,
+            one.to_string(),
             "return-value at call: [good] returned [i32] | [bad] returned [i32] ; instructions: i32.const i32.shr_u local.get"
         );
-        let crashed = Execution::panicked("panic: boom at wasmi-2.0.0/src/x.rs:1:2");
+        let json = serde_json::to_string(&one).unwrap();
+        assert_eq!(serde_json::from_str::<Signature>(&json).unwrap(), one);
+        assert_eq!(one.coarse().instructions, Vec::<String>::new());
+        let crashed = Execution::crashed(
+            CrashKind::Panic,
+            "panic: boom at wasmi-2.0.0/src/x.rs:1:2",
+            Stage::Call(0),
+        );
         let trapped = Execution::InstantiationFailed {
             trap: Trap::new(TrapKind::Unreachable, "x"),
         };
         let verdict = Verdict::Diverge(Divergence {
             kind: DivergenceKind::Crash,
-            step: Step::Compile,
+            step: Step::Call(0),
             classes: vec![vec![0], vec![1]],
         });
+        let coarse = Signature::coarse_of(&verdict, &names, &[crashed, trapped]).unwrap();
         assert_eq!(
-            coarse_signature(&verdict, &names, &[crashed, trapped]).unwrap(),
-            "crash at compile: [good] crashed at wasmi-2.0.0/src/x.rs:1:2 | [bad] instantiation trap unreachable"
+            coarse.to_string(),
+            "crash at call: [good] crashed (panic) at call in wasmi-2.0.0/src/x.rs:1:2 | [bad] instantiation trap unreachable"
         );
+        assert_eq!(coarse.odd_one_out(), None, "two sides of one engine each");
     }
 }

@@ -14,6 +14,7 @@ use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 
 use crate::show;
+use crate::target::TargetArg;
 
 /// The cases at `path`, loaded; none is an error.
 fn load_cases(path: &Path, version: Version) -> anyhow::Result<Vec<Case>> {
@@ -89,8 +90,22 @@ pub struct ReplayArgs {
 pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let cases = load_cases(&args.cases, Version::Shrunk)?;
     let mut replayer = Replayer::default();
-    let (mut diverging, mut unmet) = (0, 0);
+    let (mut diverging, mut unmet, mut skipped) = (0, 0, 0);
     for case in &cases {
+        let missing = replay::missing_engines(case);
+        if args.engines.is_none() && !missing.is_empty() {
+            let missing: Vec<String> = missing
+                .iter()
+                .map(|(engine, why)| format!("{engine} ({why})"))
+                .collect();
+            println!(
+                "== {}: skipped, its engines are not here: {}\n",
+                case.name(),
+                missing.join(", ")
+            );
+            skipped += 1;
+            continue;
+        }
         let specs = replay::lineup(case, args.engines.as_deref())?;
         let replayed = replayer.replay(case, &specs)?;
         println!("== {}", case.name());
@@ -129,7 +144,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         println!();
     }
     println!(
-        "{} cases: {diverging} diverge, {unmet} miss their expectation",
+        "{} cases: {diverging} diverge, {unmet} miss their expectation, {skipped} skipped",
         cases.len()
     );
     Ok(if diverging + unmet > 0 {
@@ -214,7 +229,12 @@ pub fn triage(args: TriageArgs) -> anyhow::Result<ExitCode> {
     println!("{} buckets from {total} cases\n", buckets.len());
     for bucket in &buckets {
         let smallest = &bucket.cases[0];
-        println!("{:>5} x {}", bucket.cases.len(), bucket.signature);
+        let signature = match (&bucket.signature, bucket.coarse) {
+            (Some(signature), false) => signature.to_string(),
+            (Some(signature), true) => format!("{signature} (not shrunk)"),
+            (None, _) => "no divergence".to_string(),
+        };
+        println!("{:>5} x {signature}", bucket.cases.len());
         let instructions = smallest
             .report
             .shrink
@@ -304,35 +324,89 @@ pub fn promote(args: PromoteArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// A fuzz input, such as a `cargo fuzz` crash artifact (`fuzz/artifacts/differential/crash-*`).
+    /// A fuzz input, such as a `cargo fuzz` artifact (`fuzz/artifacts/differential/crash-*`),
+    /// or a directory of them (each file becomes a case).
     artifact: PathBuf,
+    /// What the inputs were made for (default: from the artifact directory's name, as cargo
+    /// fuzz names it after its target: differential, proxy_wasm, validation).
+    #[arg(long, value_enum)]
+    target: Option<TargetArg>,
     /// Engine configurations (default: `WASMDIFF_ENGINES` as the fuzz target reads it, else the
     /// default lineup).
     #[arg(long)]
     engines: Option<String>,
-    /// Where the case goes, as `imported-<digest>/`.
+    /// Where the cases go, as `imported-<digest>/`.
     #[arg(long, default_value = "findings")]
     out: PathBuf,
 }
 
+/// The target of a cargo-fuzz artifact: the name of the directory cargo fuzz keeps it in.
+fn artifact_target(artifact: &Path) -> anyhow::Result<Target> {
+    let dir = match artifact.is_dir() {
+        true => artifact,
+        false => artifact.parent().unwrap_or(Path::new("")),
+    };
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    name.as_deref()
+        .and_then(Target::of_fuzz_target)
+        .with_context(|| {
+            let targets: Vec<&str> = Target::ALL.iter().map(|t| t.fuzz_target()).collect();
+            format!(
+                "cannot tell what {} was made for (its directory is not one of {}): give --target",
+                artifact.display(),
+                targets.join(", ")
+            )
+        })
+}
+
 pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let input = std::fs::read(&args.artifact)
+    std::fs::metadata(&args.artifact)
         .with_context(|| format!("cannot read {}", args.artifact.display()))?;
+    let target = match args.target {
+        Some(target) => Target::from(target),
+        None => artifact_target(&args.artifact)?,
+    };
+    let files = match args.artifact.is_dir() {
+        true => {
+            let entries = std::fs::read_dir(&args.artifact)
+                .with_context(|| format!("cannot read {}", args.artifact.display()))?;
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            files
+        }
+        false => vec![args.artifact.clone()],
+    };
+    if files.is_empty() {
+        bail!("no artifacts in {}", args.artifact.display());
+    }
     let engines = args
         .engines
         .or_else(|| std::env::var("WASMDIFF_ENGINES").ok());
     let specs = match engines {
-        Some(list) => wasmdiff_engines::parse_list(&list)?,
-        None => wasmdiff_engines::defaults(),
+        Some(list) => target.parse_engines(&list)?,
+        None => target.default_engines(),
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut differential = Differential::new(&specs, Limits::default())?;
-    let (dir, report) =
-        wasmdiff_harness::artifact::import(&mut differential, &input, &args.artifact, &args.out)?;
-    println!("{}: {}", dir.display(), report.summary);
-    Ok(match report.verdict {
-        Verdict::Diverge(_) => ExitCode::from(crate::DIVERGED),
-        _ => ExitCode::SUCCESS,
+    let mut differential = Differential::for_target(&specs, Limits::default(), target)?;
+    let mut diverging = 0;
+    for file in &files {
+        let input =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let (dir, report) =
+            wasmdiff_harness::artifact::import(&mut differential, &input, file, &args.out)?;
+        println!("{}: {}", dir.display(), report.summary);
+        diverging += usize::from(report.verdict.divergence().is_some());
+    }
+    if files.len() > 1 {
+        println!("{} artifacts: {diverging} diverge", files.len());
+    }
+    Ok(match diverging {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::from(crate::DIVERGED),
     })
 }

@@ -24,6 +24,11 @@ impl EngineArgs {
         target.parse_engines(&self.engines)
     }
 
+    /// Whether the list asks for the default lineup (so engines missing from it matter).
+    pub fn names_defaults(&self) -> bool {
+        self.engines.split(',').any(|name| name.trim() == "default")
+    }
+
     pub fn limits(&self) -> anyhow::Result<Limits> {
         anyhow::ensure!(self.deadline >= 1, "--deadline must be at least 1 second");
         Ok(Limits {

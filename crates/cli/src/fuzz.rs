@@ -7,24 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmdiff_harness::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
 use wasmdiff_harness::shrink::ShrinkBudget;
-use wasmdiff_harness::{CampaignConfig, Stats, Target, inputs};
+use wasmdiff_harness::{CampaignConfig, Stats, SweepPlan, Target, inputs};
 
 use crate::engine_args::EngineArgs;
-
-/// What a campaign tests.
-#[derive(Clone, Copy, ValueEnum)]
-enum TargetArg {
-    /// Random modules, and modules around single instructions, run through calls.
-    Modules,
-    /// proxy-wasm filters (random, and built with the Rust SDK) driven through scenarios.
-    ProxyWasm,
-    /// Modules that are sometimes invalid (mutated, bytes flipped): who accepts them.
-    Validation,
-}
+use crate::target::TargetArg;
 
 #[derive(Args)]
 pub struct FuzzArgs {
@@ -35,7 +25,8 @@ pub struct FuzzArgs {
     /// --iterations, or Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
-    /// Stop after this many inputs.
+    /// Stop after this many random inputs (sweep chunks come on top; with `--target sweep`,
+    /// after this many chunks).
     #[arg(long)]
     iterations: Option<u64>,
     /// Seed of the input sequence (default: a fresh one, printed).
@@ -58,6 +49,10 @@ pub struct FuzzArgs {
     /// Candidates to try at most when shrinking one finding.
     #[arg(long, default_value_t = ShrinkBudget::default().evaluations)]
     shrink_evaluations: usize,
+    /// Leave the corner sweep out of a modules campaign (by default one chunk of it runs
+    /// every eighth input, until the sweep is done).
+    #[arg(long)]
+    no_sweep: bool,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -69,8 +64,16 @@ fn progress_line(stats: &Stats) -> String {
         0 => String::new(),
         n => format!(" | shrinking {n}"),
     };
+    let sweep = &stats.sweep;
+    let sweeping = match sweep.chunks_done {
+        0 => String::new(),
+        done => format!(
+            " | sweep {done}/{} chunks, {} calls, {} diverge",
+            sweep.chunks, sweep.calls, sweep.divergent
+        ),
+    };
     format!(
-        "{:>8.1} execs/s | {} inputs | {} new findings, {} known | {:.1} % inconclusive{shrinking}",
+        "{:>8.1} execs/s | {} inputs | {} new findings, {} known | {:.1} % inconclusive{sweeping}{shrinking}",
         stats.execs_per_second(),
         stats.inputs,
         stats.new_findings(),
@@ -80,11 +83,13 @@ fn progress_line(stats: &Stats) -> String {
 }
 
 pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
-    let target = match args.target {
-        TargetArg::Modules => Target::Modules,
-        TargetArg::ProxyWasm => Target::ProxyWasm,
-        TargetArg::Validation => Target::Validation,
+    let target = Target::from(args.target);
+    let sweep = match (args.target, args.no_sweep) {
+        (TargetArg::Sweep, _) => SweepPlan::Only,
+        (TargetArg::Modules, false) => SweepPlan::DEFAULT,
+        _ => SweepPlan::Off,
     };
+
     let engines = args.engines.specs(target)?;
     let limits = args.engines.limits()?;
     anyhow::ensure!(args.jobs >= 1, "--jobs must be at least 1");
@@ -99,6 +104,11 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         names.len(),
         names.join(", ")
     );
+    if args.engines.names_defaults() {
+        for (engine, why) in wasmdiff_engines::missing_defaults(&target.sample_plan()) {
+            println!("left out: {engine}: {why}");
+        }
+    }
     println!("findings go to {}/", args.out.display());
 
     // Ctrl-C stops fuzzing (queued findings are still shrunk); a second one stops shrinking,
@@ -134,6 +144,7 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
         max_input_len: args.max_input_len,
         target,
+        sweep,
         shrink: (!args.no_shrink).then(|| ShrinkBudget {
             evaluations: args.shrink_evaluations,
             interrupt: Some(stop_shrinking),
@@ -221,6 +232,37 @@ fn print_summary(stats: &Stats) {
         "  unusable      {} (inputs the generator could not use)",
         stats.unusable
     );
+    let sweep = &stats.sweep;
+    if sweep.chunks_done > 0 {
+        println!(
+            "  sweep         {}/{} chunks, {} calls in {:.1} s: {} agreed, {} inconclusive, {} diverge in {} signatures; {} chunk sittings-out",
+            sweep.chunks_done,
+            sweep.chunks,
+            sweep.calls,
+            sweep.busy.as_secs_f64(),
+            sweep.agreed,
+            sweep.inconclusive,
+            sweep.divergent,
+            sweep.signatures.len(),
+            sweep.sat_out
+        );
+        for found in &sweep.signatures {
+            let what = found
+                .signature
+                .as_ref()
+                .map_or("(no signature)".to_string(), |s| s.to_string());
+            let known = found
+                .known_bug
+                .as_deref()
+                .map_or(String::new(), |bug| format!(" [known bug {bug}]"));
+            println!(
+                "    {:>5} x {}: {what}{known}: {}",
+                found.count,
+                found.instruction,
+                found.first.display()
+            );
+        }
+    }
     let generators: Vec<String> = stats
         .generators
         .iter()

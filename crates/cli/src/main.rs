@@ -10,6 +10,8 @@ mod fuzz;
 mod proxy;
 mod run;
 mod show;
+mod target;
+mod wast;
 
 use std::process::ExitCode;
 
@@ -58,7 +60,13 @@ enum Command {
     Triage(cases::TriageArgs),
     /// Store a case as a regression case that the test suite replays (`corpus/regressions/`).
     Promote(cases::PromoteArgs),
-    /// Turn a fuzz input (a `cargo fuzz` crash artifact) into a case.
+    /// Run WebAssembly spec test scripts (`.wast`) on every engine: a matrix of engines ×
+    /// files, each command judged against the script and against the other engines.
+    ///
+    /// Exit status: 0 when every engine passed what it ran (with --baseline: when the run
+    /// matches it), 1 otherwise, 2 on a bad input.
+    Wast(wast::WastArgs),
+    /// Turn fuzz inputs (`cargo fuzz` artifacts, one file or a directory of them) into cases.
     Import(cases::ImportArgs),
 }
 
@@ -99,6 +107,7 @@ fn main() -> ExitCode {
         Command::Triage(args) => cases::triage(args),
         Command::Promote(args) => cases::promote(args),
         Command::Import(args) => cases::import(args),
+        Command::Wast(args) => wast::main(args),
     };
     match result {
         Ok(code) => code,

@@ -66,6 +66,18 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let engines = args.engines.specs(target)?;
     let module = read_module(&args.file)?;
+    if let Ok(imports) = wasmdiff_proxy::resolve_imports(&module)
+        && let Some(first) = imports.first()
+    {
+        bail!(
+            "{} imports proxy-wasm host functions (`{}::{}`, …): it is a filter, run it with \
+             `wasmdiff proxy {}`",
+            args.file.display(),
+            first.module,
+            first.name,
+            args.file.display()
+        );
+    }
     let mut differential = Differential::for_target(&engines, args.engines.limits()?, target)?;
     let case = if args.validate {
         TestCase {

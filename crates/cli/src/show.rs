@@ -7,21 +7,26 @@ use wasmdiff_oracle::{Step, Verdict};
 use wasmdiff_proxy::Trace;
 
 /// One block per step (instantiation, each call, each export, or a trace's events), one line
-/// per engine; engines outside the first agreeing class at the diverging step are marked `!`.
+/// per engine. At the diverging step, `!` marks the engines that could be wrong (outside the
+/// largest agreeing class; for a crash, those that failed), or `?` every engine when classes
+/// tie for largest.
 pub fn side_by_side(case: &TestCase, names: &[&str], executions: &[Execution], verdict: &Verdict) {
     let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
-    let odd_one = |step: &Step, engine: usize| match verdict {
-        Verdict::Diverge(d) if &d.step == step => !d.classes[0].contains(&engine),
-        _ => false,
+    let divergence = verdict.divergence();
+    let odd_ones = divergence.map(|d| d.odd_ones(executions));
+    let mark = |step: &Step, engine: usize| match (divergence, &odd_ones) {
+        (Some(d), Some(Some(odd))) if &d.step == step && odd.contains(&engine) => '!',
+        (Some(d), Some(None)) if &d.step == step => '?',
+        _ => ' ',
     };
     let line = |step: &Step, engine: usize, text: String| {
-        let mark = if odd_one(step, engine) { '!' } else { ' ' };
-        println!(" {mark} {:<width$}  {text}", names[engine]);
+        println!(" {} {:<width$}  {text}", mark(step, engine), names[engine]);
     };
     println!("instantiate");
     for (i, execution) in executions.iter().enumerate() {
-        let step = match execution {
-            Execution::Rejected { .. } | Execution::Crashed { .. } => Step::Compile,
+        let step = match (execution, divergence) {
+            (Execution::Crashed { .. }, Some(d)) => d.step.clone(),
+            (Execution::Rejected { .. }, _) => Step::Compile,
             _ => Step::Instantiate,
         };
         let text = match execution {
@@ -30,15 +35,16 @@ pub fn side_by_side(case: &TestCase, names: &[&str], executions: &[Execution], v
         };
         line(&step, i, text);
     }
-    let traces: Vec<&Trace<Trap>> = executions
+    let traces: Vec<(usize, &Trace<Trap>)> = executions
         .iter()
-        .filter_map(|e| match e {
-            Execution::Traced { trace } => Some(trace),
+        .enumerate()
+        .filter_map(|(i, e)| match e {
+            Execution::Traced { trace } => Some((i, trace)),
             _ => None,
         })
         .collect();
-    if traces.len() == executions.len() {
-        return traces_side_by_side(&traces, &line, verdict);
+    if let [(_, first), ..] = traces[..] {
+        return traces_side_by_side(first, &traces, &line, verdict);
     }
     for (index, invocation) in case.plan.calls().iter().enumerate() {
         let args: Vec<String> = invocation.args.iter().map(Value::to_string).collect();
@@ -72,43 +78,52 @@ pub fn side_by_side(case: &TestCase, names: &[&str], executions: &[Execution], v
     }
 }
 
-/// A trace printed once while the engines agree; at the first difference, each engine's
-/// event; then each engine's final state if those differ.
+/// The engines' traces (`(lineup index, trace)`, at least one) printed once while they agree
+/// (as `first` has it); at the first difference, each engine's event; then the final state,
+/// once or, if it differs, per engine. Engines that sat the filter out were listed above.
 fn traces_side_by_side(
-    traces: &[&Trace<Trap>],
+    first: &Trace<Trap>,
+    traces: &[(usize, &Trace<Trap>)],
     line: &dyn Fn(&Step, usize, String),
     verdict: &Verdict,
 ) {
     let diverging = verdict.divergence().map(|d| &d.step);
     println!("trace");
-    for (index, event) in traces[0].events.iter().enumerate() {
+    let longest = traces
+        .iter()
+        .map(|(_, t)| t.events.len())
+        .max()
+        .unwrap_or(0);
+    for index in 0..longest {
         let step = Step::Event(index);
         if diverging == Some(&step) {
-            for (engine, trace) in traces.iter().enumerate() {
+            for (engine, trace) in traces {
                 let text = trace
                     .events
                     .get(index)
                     .map_or("(trace ended)".to_string(), |e| {
                         event_text(e).trim().to_string()
                     });
-                line(&step, engine, text);
+                line(&step, *engine, text);
             }
             return;
         }
-        println!("    {}", event_text(event));
+        match first.events.get(index) {
+            Some(event) => println!("    {}", event_text(event)),
+            None => break,
+        }
     }
+    println!("final state");
     if diverging == Some(&Step::FinalState) {
-        println!("final state");
-        for (engine, trace) in traces.iter().enumerate() {
+        for (engine, trace) in traces {
             line(
                 &Step::FinalState,
-                engine,
+                *engine,
                 state_lines(&trace.state).join("; "),
             );
         }
     } else {
-        println!("final state");
-        for text in state_lines(&traces[0].state) {
+        for text in state_lines(&first.state) {
             println!("    {text}");
         }
     }

@@ -12,17 +12,19 @@
 use std::collections::VecDeque;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    BlockType, CodeSection, Encode, ExportKind, ExportSection, Function, FunctionSection,
-    Instruction, MemArg, TypeSection,
+    BlockType, CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction,
+    MemArg, TypeSection,
 };
 
-use wasmdiff_gen::{Invocation, ValType, Value};
+use wasmdiff_gen::{Invocation, Plan, ValType, Value};
 use wasmparser::{ExternalKind, Payload, Validator, WasmFeatures};
 
 use crate::outcome::{
     CallOutcome, CrashKind, Execution, ExportState, ExportValue, FNV_OFFSET, FNV_PRIME, Trap,
     TrapKind,
 };
+use crate::progress::{self, Stage};
+use crate::sections::{self, Addition};
 
 /// The integer results of an adapted export decoded into the original export's values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,7 +120,8 @@ impl Adapted {
     /// exports in the order of [`Adapted::exports_to_call`].
     pub fn run(&self, instance: &mut dyn AdaptedInstance) -> Execution {
         let mut calls = Vec::with_capacity(self.calls.len());
-        for (name, results) in &self.calls {
+        for (index, (name, results)) in self.calls.iter().enumerate() {
+            progress::mark(Stage::Call(index));
             let outcome = match instance.call(name, results.carrier_count()) {
                 Ok(raw) => match results.decode(&raw) {
                     Ok(values) => CallOutcome::Returned(values),
@@ -132,6 +135,7 @@ impl Adapted {
                 return Execution::ran(calls, Vec::new);
             }
         }
+        progress::mark(Stage::Exports);
         let mut exports = Vec::with_capacity(self.state.len());
         for item in &self.state {
             match self.observe(item, instance) {
@@ -140,10 +144,11 @@ impl Adapted {
                     value,
                 }),
                 Err(e) => {
-                    return Execution::Crashed {
-                        kind: CrashKind::BadAnswer,
-                        message: format!("reading export `{}`: {e}", item.export),
-                    };
+                    return Execution::crashed(
+                        CrashKind::BadAnswer,
+                        format!("reading export `{}`: {e}", item.export),
+                        Stage::Exports,
+                    );
                 }
             }
         }
@@ -338,16 +343,61 @@ impl Additions {
     }
 }
 
+/// Why a module was not adapted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdaptError {
+    /// The module is invalid whatever the features: the engine only says whether it accepts it.
+    Invalid(String),
+    /// A valid module the adapter cannot handle: a harness error, never an engine's answer.
+    Unsupported(String),
+}
+
+/// What an adapted engine does with a plan.
+pub enum Job {
+    /// Run the adapted module's calls and read its state.
+    Run(Adapted),
+    /// Only say whether the engine accepts the module as it is: the plan is to validate, or
+    /// the module is invalid with every feature (so no engine can run it).
+    Validate,
+    /// The harness failed the engine: this is its outcome.
+    Failed(Execution),
+}
+
+impl Job {
+    pub fn of(module: &[u8], plan: &Plan, options: Options) -> Job {
+        let Plan::Calls(invocations) = plan else {
+            return Job::Validate;
+        };
+        match adapt(module, invocations, options) {
+            Ok(adapted) => Job::Run(adapted),
+            Err(AdaptError::Invalid(_)) => Job::Validate,
+            Err(AdaptError::Unsupported(why)) => Job::Failed(Execution::crashed(
+                CrashKind::Harness,
+                format!("the adapter cannot take this module: {why}"),
+                Stage::Compile,
+            )),
+        }
+    }
+}
+
 /// Adapts `module` for running `invocations` and reading the exported state.
 pub fn adapt(
     module: &[u8],
     invocations: &[Invocation],
     options: Options,
-) -> Result<Adapted, String> {
+) -> Result<Adapted, AdaptError> {
     let types = Validator::new_with_features(WasmFeatures::all())
         .validate_all(module)
-        .map_err(|e| e.message().to_string())?;
-    let types = types.as_ref();
+        .map_err(|e| AdaptError::Invalid(e.message().to_string()))?;
+    adapt_valid(module, types.as_ref(), invocations, options).map_err(AdaptError::Unsupported)
+}
+
+fn adapt_valid(
+    module: &[u8],
+    types: wasmparser::types::TypesRef<'_>,
+    invocations: &[Invocation],
+    options: Options,
+) -> Result<Adapted, String> {
     let exports = exports(module)?;
     // A prefix no export starts with, for the names of the added exports.
     let mut prefix = "__wasmdiff_".to_string();
@@ -588,32 +638,10 @@ fn table_digest(table: u32, table64: bool) -> Function {
     body
 }
 
-/// Where a section goes among the others (custom sections aside).
-fn rank(id: u8) -> u8 {
-    match id {
-        13 => 6, // tags come between memories and globals
-        6..=9 => id + 1,
-        12 => 11, // data count comes before code
-        10 => 12,
-        11 => 13,
-        other => other,
-    }
-}
-
 const TYPE: u8 = 1;
 const FUNCTION: u8 = 3;
 const EXPORT: u8 = 7;
 const CODE: u8 = 10;
-
-/// The entries of an encoded vector section, without its size and count.
-fn entries(section: &impl Encode) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    section.encode(&mut bytes);
-    let mut reader = wasmparser::BinaryReader::new(&bytes, 0);
-    reader.read_var_u32().expect("size");
-    reader.read_var_u32().expect("count");
-    bytes[reader.original_position() as usize..].to_vec()
-}
 
 /// `module` with the additions appended to its type, function, export and code sections
 /// (each made if missing), every original byte kept.
@@ -630,57 +658,13 @@ fn splice(module: &[u8], additions: &Additions) -> Result<Vec<u8>, String> {
         exports.export(name, ExportKind::Func, additions.first_function + i as u32);
         code.function(body);
     }
-    let mut added: Vec<(u8, u32, Vec<u8>)> = vec![
-        (TYPE, types.len(), entries(&types)),
-        (FUNCTION, functions.len(), entries(&functions)),
-        (EXPORT, exports.len(), entries(&exports)),
-        (CODE, code.len(), entries(&code)),
+    let added = vec![
+        Addition::of(TYPE, &types, types.len(), false),
+        Addition::of(FUNCTION, &functions, functions.len(), false),
+        Addition::of(EXPORT, &exports, exports.len(), false),
+        Addition::of(CODE, &code, code.len(), false),
     ];
-
-    let mut out = module[..8].to_vec();
-    let push = |out: &mut Vec<u8>, id: u8, content: &[u8]| {
-        out.push(id);
-        (content.len() as u32).encode(out);
-        out.extend_from_slice(content);
-    };
-    for payload in wasmparser::Parser::new(0).parse_all(module) {
-        let payload = payload.map_err(|e| e.to_string())?;
-        let Some((id, range)) = payload.as_section() else {
-            continue;
-        };
-        let range = range.start as usize..range.end as usize;
-        // Additions for sections the module lacks go before the first section after them.
-        if id != 0 {
-            while let Some(at) = added.iter().position(|(a, ..)| rank(*a) < rank(id)) {
-                let (a, count, bytes) = added.remove(at);
-                let mut content = Vec::new();
-                count.encode(&mut content);
-                content.extend_from_slice(&bytes);
-                push(&mut out, a, &content);
-            }
-        }
-        match added.iter().position(|(a, ..)| *a == id) {
-            Some(at) => {
-                let (_, count, bytes) = added.remove(at);
-                let mut reader = wasmparser::BinaryReader::new(&module[range.clone()], 0);
-                let old = reader.read_var_u32().map_err(|e| e.to_string())?;
-                let mut content = Vec::new();
-                (old + count).encode(&mut content);
-                let entries = range.start + reader.original_position() as usize;
-                content.extend_from_slice(&module[entries..range.end]);
-                content.extend_from_slice(&bytes);
-                push(&mut out, id, &content);
-            }
-            None => push(&mut out, id, &module[range]),
-        }
-    }
-    for (a, count, bytes) in added {
-        let mut content = Vec::new();
-        count.encode(&mut content);
-        content.extend_from_slice(&bytes);
-        push(&mut out, a, &content);
-    }
-    Ok(out)
+    sections::splice(module, added, &[])
 }
 
 #[cfg(all(test, feature = "wasmi"))]

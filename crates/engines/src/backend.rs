@@ -11,6 +11,7 @@ use wasmdiff_proxy::{Host, HostTrap};
 use crate::Engine;
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::{Execution, Instance, Trap, call_with_budget, drive, fnv1a};
+use crate::progress::{self, Stage};
 
 /// What a store holds: the growth policy and, for filters, the proxy-wasm host.
 pub struct StoreData {
@@ -91,6 +92,7 @@ impl<B: Backend> Cached<B> {
     }
 
     fn session(&mut self, bytes: &[u8], host: Option<Host>) -> Result<B::Session, Execution> {
+        progress::mark(Stage::Compile);
         let module = match self.compiled.iter().position(|(cached, _)| cached == bytes) {
             Some(at) => {
                 let entry = self.compiled.remove(at);
@@ -123,6 +125,7 @@ impl<B: Backend> Cached<B> {
             cap: GrowthCap::new(self.limits),
             host,
         };
+        progress::mark(Stage::Instantiate);
         self.backend.instantiate(&module, data, &self.limits)
     }
 }
@@ -182,6 +185,10 @@ impl<I: Instance> wasmdiff_proxy::Vm for ProxyVm<I> {
 
     fn has_export(&mut self, name: &str) -> bool {
         self.instance.has_function(name)
+    }
+
+    fn at_event(&mut self, index: usize) {
+        progress::mark(Stage::Event(index));
     }
 
     fn call(&mut self, name: &str, args: &[Value]) -> Result<Vec<Value>, Trap> {

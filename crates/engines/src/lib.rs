@@ -12,7 +12,9 @@ pub mod limits;
 pub mod lineup;
 pub mod outcome;
 pub mod process;
+pub mod progress;
 pub mod rewrite;
+pub mod sections;
 pub mod selftest;
 #[cfg(feature = "v8")]
 mod v8;
@@ -37,6 +39,7 @@ use wasmdiff_gen::{Features, Plan};
 pub use limits::Limits;
 pub use lineup::Lineup;
 pub use outcome::{CallOutcome, CrashKind, Execution, ExportState, ExportValue, Trap, TrapKind};
+pub use progress::Stage;
 
 /// A Wasm engine in one configuration.
 pub trait Engine {
@@ -194,6 +197,43 @@ pub fn defaults_for(plan: &Plan) -> Vec<&'static EngineSpec> {
 /// The available configurations used for modules when none are named.
 pub fn defaults() -> Vec<&'static EngineSpec> {
     defaults_for(&Plan::Calls(Vec::new()))
+}
+
+/// Default engines for plans like `plan` that this build or machine lacks, each with why:
+/// engines not built (by project) and configurations unavailable here.
+pub fn missing_defaults(plan: &Plan) -> Vec<(String, String)> {
+    let mut missing: Vec<(String, String)> = left_out()
+        .into_iter()
+        .map(|(engine, why)| (engine.to_string(), why.to_string()))
+        .collect();
+    for spec in all() {
+        if spec.default
+            && spec.abilities.refuses(plan).is_none()
+            && let Err(why) = (spec.available)()
+        {
+            missing.push((spec.name.to_string(), why));
+        }
+    }
+    missing
+}
+
+/// The default configurations for plans like `plan`, for tests that claim to run on every
+/// engine. Default engines that are not built, or not available on this machine, are named
+/// on stderr; with `CI=true` (CI installs them all) they are an error instead, so that such
+/// a test cannot pass on fewer engines than it says.
+pub fn every_default_engine(plan: &Plan) -> Vec<&'static EngineSpec> {
+    let missing: Vec<String> = missing_defaults(plan)
+        .into_iter()
+        .map(|(engine, why)| format!("{engine} ({why})"))
+        .collect();
+    if !missing.is_empty() {
+        let missing = missing.join("; ");
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true, but default engines are missing: {missing}");
+        }
+        eprintln!("note: left out of this test: {missing}");
+    }
+    defaults_for(plan)
 }
 
 /// Parses a comma-separated list of configuration names (`default` and `all` also work:

@@ -12,6 +12,7 @@ use wasmdiff_gen::{FeatureMenu, Features, TestCase};
 
 use crate::limits::Limits;
 use crate::outcome::Execution;
+use crate::progress::{self, Stage};
 use crate::worker::Worker;
 use crate::{Engine, EngineSpec, Isolation};
 use wasmdiff_gen::Plan;
@@ -99,6 +100,7 @@ impl Lineup {
                     return Execution::Skipped { reason };
                 }
                 let start = Instant::now();
+                progress::mark(Stage::Compile);
                 let execution = match catch_panic(|| member.engine.run(module, plan)) {
                     Ok(execution) => execution,
                     Err(message) => {

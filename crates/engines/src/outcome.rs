@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use wasmdiff_gen::{Invocation, Value};
 
+use crate::progress::{self, Stage};
+
 /// The shared trap classification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -335,6 +337,9 @@ pub enum CrashKind {
     OutOfMemory,
     /// The engine's process answered something that does not fit the job.
     BadAnswer,
+    /// The harness could not put the test case to the engine (its adapter failed on a valid
+    /// module): a wasmdiff bug, reported like a crash so that it is seen and fixed.
+    Harness,
 }
 
 impl CrashKind {
@@ -345,6 +350,7 @@ impl CrashKind {
             CrashKind::Hang => "hang",
             CrashKind::OutOfMemory => "out-of-memory",
             CrashKind::BadAnswer => "bad-answer",
+            CrashKind::Harness => "harness",
         }
     }
 }
@@ -374,8 +380,14 @@ pub enum Execution {
     /// A proxy-wasm filter went through a scenario: every callback and host call, and the
     /// final state.
     Traced { trace: wasmdiff_proxy::Trace<Trap> },
-    /// The engine itself failed: a panic, or a worker that died, hung or ran out of memory.
-    Crashed { kind: CrashKind, message: String },
+    /// The engine itself failed: a panic, or a worker that died, hung or ran out of memory,
+    /// at `at` (the last stage it reached).
+    Crashed {
+        kind: CrashKind,
+        message: String,
+        #[serde(default)]
+        at: Stage,
+    },
     /// The engine was not asked: the module needs features it lacks (the reason says which).
     Skipped { reason: String },
 }
@@ -391,7 +403,9 @@ impl Execution {
             Execution::Traced { trace } => {
                 format!("ran {} callbacks and host calls", trace.events.len())
             }
-            Execution::Crashed { kind, message } => format!("crashed ({kind}): {message}"),
+            Execution::Crashed { kind, message, at } => {
+                format!("crashed ({kind}) at {at}: {message}")
+            }
             Execution::Skipped { reason } => format!("skipped: {reason}"),
         }
     }
@@ -414,11 +428,16 @@ impl Execution {
         Execution::Ran { calls, exports }
     }
 
-    /// Crashed, as a panic.
+    /// Crashed, as a panic at the stage last marked on this thread.
     pub fn panicked(message: impl Into<String>) -> Execution {
+        Execution::crashed(CrashKind::Panic, message, progress::current())
+    }
+
+    pub fn crashed(kind: CrashKind, message: impl Into<String>, at: Stage) -> Execution {
         Execution::Crashed {
-            kind: CrashKind::Panic,
+            kind,
             message: message.into(),
+            at,
         }
     }
 }
@@ -461,7 +480,8 @@ pub fn call_with_budget(
 /// execution every engine shares. Calls stop after the first inconclusive outcome.
 pub fn drive(instance: &mut dyn Instance, invocations: &[Invocation], fuel: u64) -> Execution {
     let mut calls = Vec::with_capacity(invocations.len());
-    for invocation in invocations {
+    for (index, invocation) in invocations.iter().enumerate() {
+        progress::mark(Stage::Call(index));
         let outcome = match call_with_budget(instance, &invocation.export, &invocation.args, fuel) {
             Ok(values) => CallOutcome::Returned(values),
             Err(trap) => CallOutcome::Trapped(trap),
@@ -472,7 +492,10 @@ pub fn drive(instance: &mut dyn Instance, invocations: &[Invocation], fuel: u64)
             break;
         }
     }
-    Execution::ran(calls, || instance.exports())
+    Execution::ran(calls, || {
+        progress::mark(Stage::Exports);
+        instance.exports()
+    })
 }
 
 #[cfg(test)]

@@ -21,16 +21,21 @@ pub enum Splice {
 }
 
 /// Where an instruction is: the index of its function among the module's function bodies, and
-/// its index in that body.
+/// its index in that body; and the index of the function's first scratch local.
 #[derive(Clone, Copy)]
 struct Position {
     body: usize,
     instruction: usize,
+    scratch: u32,
 }
 
 struct Rewriter<F> {
     splice: F,
     body: usize,
+    /// Locals appended to every function, for the splices' own use.
+    scratch: Vec<wasm_encoder::ValType>,
+    /// The parameter count of each defined function (needed only with scratch locals).
+    params: Vec<u32>,
 }
 
 impl<F: FnMut(Position, &Operator<'_>) -> Option<Splice>> Reencode for Rewriter<F> {
@@ -41,7 +46,15 @@ impl<F: FnMut(Position, &Operator<'_>) -> Option<Splice>> Reencode for Rewriter<
         code: &mut CodeSection,
         func: FunctionBody<'_>,
     ) -> Result<(), reencode::Error<Infallible>> {
-        let mut function = reencode::utils::new_function_with_parsed_locals(self, &func)?;
+        let mut locals = Vec::new();
+        let mut declared = self.params.get(self.body).copied().unwrap_or(0);
+        for pair in func.get_locals_reader()? {
+            let (count, ty) = pair?;
+            declared += count;
+            locals.push((count, self.val_type(ty)?));
+        }
+        locals.extend(self.scratch.iter().map(|ty| (1, *ty)));
+        let mut function = wasm_encoder::Function::new(locals);
         let mut reader = func.get_operators_reader()?;
         let mut instruction = 0;
         while !reader.eof() {
@@ -49,6 +62,7 @@ impl<F: FnMut(Position, &Operator<'_>) -> Option<Splice>> Reencode for Rewriter<
             let position = Position {
                 body: self.body,
                 instruction,
+                scratch: declared,
             };
             instruction += 1;
             match (self.splice)(position, &op) {
@@ -90,10 +104,48 @@ fn reencode(
     splice: impl FnMut(Position, &Operator<'_>) -> Option<Splice>,
 ) -> Option<Vec<u8>> {
     let mut out = wasm_encoder::Module::new();
-    Rewriter { splice, body: 0 }
-        .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
-        .ok()?;
+    Rewriter {
+        splice,
+        body: 0,
+        scratch: Vec::new(),
+        params: Vec::new(),
+    }
+    .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
+    .ok()?;
     Some(out.finish())
+}
+
+/// `module` with `splice` applied to every instruction it returns a [`Splice`] for, given
+/// `scratch` locals appended to every function for the splices' own use (told the first one's
+/// index); `None` if the module, or the result, does not validate.
+pub fn rewrite_with_scratch(
+    module: &[u8],
+    scratch: &[wasm_encoder::ValType],
+    mut splice: impl FnMut(u32, &Operator<'_>) -> Option<Splice>,
+) -> Option<Vec<u8>> {
+    let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(module)
+        .ok()?;
+    let types = types.as_ref();
+    let imported = types.function_count() - body_lengths(module).len() as u32;
+    let params = (imported..types.function_count())
+        .map(|f| {
+            types[types.core_function_at(f)]
+                .unwrap_func()
+                .params()
+                .len() as u32
+        })
+        .collect();
+    let mut out = wasm_encoder::Module::new();
+    Rewriter {
+        splice: |at: Position, op: &Operator<'_>| splice(at.scratch, op),
+        body: 0,
+        scratch: scratch.to_vec(),
+        params,
+    }
+    .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
+    .ok()?;
+    Some(out.finish()).filter(|rewritten| validates(rewritten))
 }
 
 /// `module` with `splice` applied to every instruction it returns a [`Splice`] for; `None` if
@@ -135,4 +187,178 @@ pub fn without_instructions(module: &[u8], body: usize, range: Range<usize>) -> 
 /// encoder may normalize an encoding, and that alone can change what an engine does).
 pub fn roundtrip(module: &[u8]) -> Option<Vec<u8>> {
     rewrite_instructions(module, |_| None)
+}
+
+/// The lanes of a float result whose NaN bits the spec leaves nondeterministic.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NanLanes {
+    F32,
+    F64,
+    F32x4,
+    F64x2,
+}
+
+/// Whether `op` is float arithmetic, whose NaN results have nondeterministic bits (sign,
+/// payload); moves, `abs`, `neg`, `copysign`, `pmin`/`pmax` and reinterpretations are exact.
+fn nan_lanes(op: &Operator<'_>) -> Option<NanLanes> {
+    use Operator::*;
+    Some(match op {
+        F32Add | F32Sub | F32Mul | F32Div | F32Sqrt | F32Min | F32Max | F32Ceil | F32Floor
+        | F32Trunc | F32Nearest | F32DemoteF64 => NanLanes::F32,
+        F64Add | F64Sub | F64Mul | F64Div | F64Sqrt | F64Min | F64Max | F64Ceil | F64Floor
+        | F64Trunc | F64Nearest | F64PromoteF32 => NanLanes::F64,
+        F32x4Add | F32x4Sub | F32x4Mul | F32x4Div | F32x4Sqrt | F32x4Min | F32x4Max | F32x4Ceil
+        | F32x4Floor | F32x4Trunc | F32x4Nearest | F32x4DemoteF64x2Zero | F32x4RelaxedMadd
+        | F32x4RelaxedNmadd | F32x4RelaxedMin | F32x4RelaxedMax => NanLanes::F32x4,
+        F64x2Add | F64x2Sub | F64x2Mul | F64x2Div | F64x2Sqrt | F64x2Min | F64x2Max | F64x2Ceil
+        | F64x2Floor | F64x2Trunc | F64x2Nearest | F64x2PromoteLowF32x4 | F64x2RelaxedMadd
+        | F64x2RelaxedNmadd | F64x2RelaxedMin | F64x2RelaxedMax => NanLanes::F64x2,
+        _ => return None,
+    })
+}
+
+/// `module` with the result of every float operation made canonical where it is a NaN (the
+/// positive quiet NaN without payload, per lane), so that no NaN bits the spec leaves
+/// nondeterministic can reach anything observable. Engines that disagree on a module but
+/// agree on this one disagreed on such bits only. `None` if the module does not validate.
+pub fn canonicalize_nans(module: &[u8]) -> Option<Vec<u8>> {
+    rewrite_nans(module, NanRewrite::Canonicalize)
+}
+
+/// `module` with the sign of every NaN a scalar float operation produces flipped: the same
+/// module for the spec (those bits are nondeterministic), different bits for an engine that
+/// compares them. For a self-test engine.
+pub fn flip_nan_signs(module: &[u8]) -> Option<Vec<u8>> {
+    rewrite_nans(module, NanRewrite::FlipSign)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NanRewrite {
+    Canonicalize,
+    FlipSign,
+}
+
+fn rewrite_nans(module: &[u8], how: NanRewrite) -> Option<Vec<u8>> {
+    let vector = |lanes| matches!(lanes, Some(NanLanes::F32x4 | NanLanes::F64x2));
+    let mut vectors = false;
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload {
+            let reader = body.get_operators_reader().ok()?;
+            vectors |= reader
+                .into_iter()
+                .flatten()
+                .any(|op| vector(nan_lanes(&op)));
+        }
+    }
+    use wasm_encoder::ValType as V;
+    let mut scratch = vec![V::F32, V::F64];
+    if vectors && how == NanRewrite::Canonicalize {
+        scratch.push(V::V128);
+    }
+    let lanes = |bits: &[u8], count: usize| {
+        Instruction::V128Const(i128::from_le_bytes(
+            bits.repeat(count).try_into().expect("16 bytes"),
+        ))
+    };
+    rewrite_with_scratch(module, &scratch, |scratch, op| {
+        let (local, replacement, ne, pick) = match (nan_lanes(op)?, how) {
+            (NanLanes::F32, NanRewrite::Canonicalize) => (
+                scratch,
+                vec![Instruction::F32Const(f32::NAN.into())],
+                Instruction::F32Ne,
+                Instruction::Select,
+            ),
+            (NanLanes::F64, NanRewrite::Canonicalize) => (
+                scratch + 1,
+                vec![Instruction::F64Const(f64::NAN.into())],
+                Instruction::F64Ne,
+                Instruction::Select,
+            ),
+            (NanLanes::F32x4, NanRewrite::Canonicalize) => (
+                scratch + 2,
+                vec![lanes(&0x7fc0_0000u32.to_le_bytes(), 4)],
+                Instruction::F32x4Ne,
+                Instruction::V128Bitselect,
+            ),
+            (NanLanes::F64x2, NanRewrite::Canonicalize) => (
+                scratch + 2,
+                vec![lanes(&0x7ff8_0000_0000_0000u64.to_le_bytes(), 2)],
+                Instruction::F64x2Ne,
+                Instruction::V128Bitselect,
+            ),
+            (NanLanes::F32, NanRewrite::FlipSign) => (
+                scratch,
+                vec![Instruction::LocalGet(scratch), Instruction::F32Neg],
+                Instruction::F32Ne,
+                Instruction::Select,
+            ),
+            (NanLanes::F64, NanRewrite::FlipSign) => (
+                scratch + 1,
+                vec![Instruction::LocalGet(scratch + 1), Instruction::F64Neg],
+                Instruction::F64Ne,
+                Instruction::Select,
+            ),
+            (NanLanes::F32x4 | NanLanes::F64x2, NanRewrite::FlipSign) => return None,
+        };
+        // x -> (x != x) ? replacement : x, lane by lane.
+        let mut after = vec![Instruction::LocalSet(local)];
+        after.extend(replacement);
+        after.extend([
+            Instruction::LocalGet(local),
+            Instruction::LocalGet(local),
+            Instruction::LocalGet(local),
+            ne,
+            pick,
+        ]);
+        Some(Splice::Around {
+            before: Vec::new(),
+            after,
+        })
+    })
+}
+
+#[cfg(all(test, feature = "wasmi"))]
+mod tests {
+    use super::*;
+
+    fn run(module: &[u8]) -> u32 {
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, module).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .unwrap();
+        let f = instance.get_typed_func::<(), i32>(&store, "f").unwrap();
+        f.call(&mut store, ()).unwrap() as u32
+    }
+
+    #[test]
+    fn nans_from_arithmetic_are_made_canonical_or_flipped_and_nothing_else_changes() {
+        let module = wat::parse_str(
+            r#"(module (func (export "f") (result i32) (local f32)
+                f64.const -nan:0x4000000000001
+                f32.demote_f64
+                local.set 0
+                f32.const -nan:0x200001
+                f32.abs
+                i32.reinterpret_f32
+                local.get 0
+                i32.reinterpret_f32
+                i32.xor))"#,
+        )
+        .unwrap();
+        // The demoted NaN keeps its sign and its payload's top bits on this machine; the
+        // `abs` of a NaN is exact, so left as it is.
+        let abs = 0x7fa0_0001u32;
+        let as_is = run(&module) ^ abs;
+        assert!(f32::from_bits(as_is).is_nan(), "{as_is:#x}");
+        assert_eq!(run(&canonicalize_nans(&module).unwrap()) ^ abs, 0x7fc0_0000);
+        assert_eq!(
+            run(&flip_nan_signs(&module).unwrap()) ^ abs,
+            as_is ^ 0x8000_0000
+        );
+        let plain =
+            wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 7))"#).unwrap();
+        assert_eq!(run(&canonicalize_nans(&plain).unwrap()), 7);
+    }
 }

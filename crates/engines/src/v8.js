@@ -4,8 +4,20 @@
 //   {"calls": [names]}                      -> {"stage": "ran", "calls": [...]}
 // Every call is to an export without arguments whose results are integers (the harness adapts
 // the module so): results come back as decimal strings, errors as {name, message}.
+// Where a job has got to is written to the progress word on WASMDIFF_PROGRESS_FD (a stage
+// tag in the top byte, an index below it, as `progress.rs` encodes them), for the supervisor
+// to read should node die.
 'use strict';
 const fs = require('fs');
+
+const progressFd = process.env.WASMDIFF_PROGRESS_FD === undefined ? null : Number(process.env.WASMDIFF_PROGRESS_FD);
+const COMPILE = 1n, INSTANTIATE = 2n, CALL = 3n;
+const word = Buffer.alloc(8);
+function reach(stage, index = 0) {
+  if (progressFd === null) return;
+  word.writeBigUInt64LE((stage << 56n) | BigInt(index), 0);
+  fs.writeSync(progressFd, word, 0, 8, 0);
+}
 
 function readExactly(length) {
   const buffer = Buffer.alloc(length);
@@ -56,6 +68,7 @@ for (;;) {
   const job = JSON.parse(readFrame().toString());
   const bytes = readFrame();
   let module;
+  reach(COMPILE);
   try {
     module = new WebAssembly.Module(bytes);
   } catch (e) {
@@ -67,11 +80,18 @@ for (;;) {
     continue;
   }
   let instance;
+  reach(INSTANTIATE);
   try {
     instance = new WebAssembly.Instance(module, {});
   } catch (e) {
     writeFrame({ stage: 'instantiation-failed', error: failure(e) });
     continue;
   }
-  writeFrame({ stage: 'ran', calls: job.calls.map((name) => call(instance, name)) });
+  writeFrame({
+    stage: 'ran',
+    calls: job.calls.map((name, index) => {
+      reach(CALL, index);
+      return call(instance, name);
+    }),
+  });
 }

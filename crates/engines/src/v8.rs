@@ -14,10 +14,11 @@ use std::time::Instant;
 use serde::Deserialize;
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{Adapted, Answers, Options, adapt};
+use crate::adapter::{Adapted, Answers, Job, Options};
 use crate::inspect::has_table64;
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
-use crate::process::Child;
+use crate::process::{Child, Failure};
+use crate::progress::{Progress, Stage};
 use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
 
 const SCRIPT: &str = include_str!("v8.js");
@@ -125,6 +126,8 @@ struct V8 {
     flags: &'static [&'static str],
     limits: Limits,
     node: Option<Child>,
+    /// Where node's job has got to, read when node fails.
+    progress: Option<Progress>,
     /// The plan in flight: the adapted module it runs (none when it only validates), or why
     /// it was not sent (a crash, or a module V8 cannot take).
     started: Option<Result<Option<Adapted>, Execution>>,
@@ -136,8 +139,21 @@ impl V8 {
             flags,
             limits: *limits,
             node: None,
+            progress: Progress::new().ok(),
             started: None,
         }
+    }
+
+    /// The crash that ended node, where its job had got to; the next job starts a new node.
+    fn lost(&mut self, failure: Failure, adapted: Option<&Adapted>) -> Execution {
+        self.node = None;
+        let at = match (self.progress.as_ref().map(Progress::stage), adapted) {
+            // node numbers every export it calls; past the planned calls it reads state.
+            (Some(Stage::Call(i)), Some(adapted)) if i >= adapted.calls.len() => Stage::Exports,
+            (Some(stage), _) => stage,
+            (None, _) => Stage::Compile,
+        };
+        Execution::crashed(failure.kind, failure.message, at)
     }
 
     fn node(&mut self) -> Result<&mut Child, Execution> {
@@ -147,9 +163,15 @@ impl V8 {
                 .args(COMMON_FLAGS)
                 .args(self.flags)
                 .args(["-e", SCRIPT]);
-            let child = Child::spawn(command).map_err(|e| Execution::Crashed {
-                kind: CrashKind::Died,
-                message: format!("cannot start node: {e}"),
+            if let Some(progress) = &self.progress {
+                progress.share_with(&mut command);
+            }
+            let child = Child::spawn(command).map_err(|e| {
+                Execution::crashed(
+                    CrashKind::Died,
+                    format!("cannot start node: {e}"),
+                    Stage::Compile,
+                )
             })?;
             self.node = Some(child);
         }
@@ -164,9 +186,10 @@ impl V8 {
                 reason: "node 20's V8 has no 64-bit tables".to_string(),
             });
         }
-        let adapted = match plan {
-            Plan::Calls(invocations) => adapt(module, invocations, Options { tables: true }).ok(),
-            _ => None,
+        let adapted = match Job::of(module, plan, Options { tables: true }) {
+            Job::Run(adapted) => Some(adapted),
+            Job::Validate => None,
+            Job::Failed(execution) => return Err(execution),
         };
         // Memories come back as digests computed in wasm: sending their contents as text
         // would cost node three times the round trips.
@@ -176,15 +199,12 @@ impl V8 {
         };
         let bytes = adapted.as_ref().map_or(module, |a| &a.module);
         let request = serde_json::to_vec(&request).expect("requests serialize");
+        if let Some(progress) = &self.progress {
+            progress.reset();
+        }
         match self.node()?.send(&[&request, bytes]) {
             Ok(()) => Ok(adapted),
-            Err(failure) => {
-                self.node = None;
-                Err(Execution::Crashed {
-                    kind: failure.kind,
-                    message: failure.message,
-                })
-            }
+            Err(failure) => Err(self.lost(failure, adapted.as_ref())),
         }
     }
 }
@@ -232,22 +252,16 @@ impl Engine for V8 {
         };
         let frame = match answer {
             Ok(frame) => frame,
-            Err(failure) => {
-                self.node = None;
-                return Execution::Crashed {
-                    kind: failure.kind,
-                    message: failure.message,
-                };
-            }
+            Err(failure) => return self.lost(failure, adapted.as_ref()),
         };
         match serde_json::from_slice::<Answer>(&frame) {
             Ok(answer) => execution(answer, adapted.as_ref()),
             Err(e) => {
-                self.node = None;
-                Execution::Crashed {
-                    kind: CrashKind::Died,
+                let failure = Failure {
+                    kind: CrashKind::BadAnswer,
                     message: format!("node answered something unreadable: {e}"),
-                }
+                };
+                self.lost(failure, adapted.as_ref())
             }
         }
     }
@@ -265,10 +279,11 @@ fn execution(answer: Answer, adapted: Option<&Adapted>) -> Execution {
         (Answer::Ran { calls }, Some(adapted)) => {
             adapted.run(&mut Answers(calls.iter().map(decode).collect()))
         }
-        (Answer::Ran { .. }, None) => Execution::Crashed {
-            kind: CrashKind::BadAnswer,
-            message: "node ran a module it was only to validate".to_string(),
-        },
+        (Answer::Ran { .. }, None) => Execution::crashed(
+            CrashKind::BadAnswer,
+            "node ran a module it was only to validate",
+            Stage::Compile,
+        ),
     }
 }
 

@@ -13,10 +13,11 @@ use std::time::Instant;
 
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{Adapted, Answers, Options, adapt};
+use crate::adapter::{Adapted, Answers, Job, Options};
 use crate::inspect::has_table64;
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Run, describe};
+use crate::progress::Stage;
 use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
 
 /// Proposals WABT 1.0.32 has on by default, plus those enabled by [`FLAGS`]. Not memory64:
@@ -125,17 +126,20 @@ impl Wabt {
                 reason: "WABT 1.0.32 has no 64-bit tables".to_string(),
             });
         }
-        let adapted = match plan {
-            Plan::Calls(invocations) => adapt(module, invocations, Options { tables: true }).ok(),
-            _ => None,
+        let adapted = match Job::of(module, plan, Options { tables: true }) {
+            Job::Run(adapted) => Some(adapted),
+            Job::Validate => None,
+            Job::Failed(execution) => return Err(execution),
         };
-        let cannot = |e: std::io::Error| Execution::Crashed {
-            kind: CrashKind::Died,
-            message: format!("cannot run WABT: {e}"),
+        let cannot = |e: std::io::Error| {
+            Execution::crashed(
+                CrashKind::Died,
+                format!("cannot run WABT: {e}"),
+                Stage::Compile,
+            )
         };
         let wasm = self.dir.join(MODULE);
         match adapted {
-            // To validate, or to reject a module too broken to adapt.
             None => {
                 std::fs::write(&wasm, module).map_err(cannot)?;
                 let mut command = Command::new("wasm-validate");
@@ -197,21 +201,22 @@ impl Engine for Wabt {
         };
         let (status, stdout, stderr) = match run.finish(deadline, cap) {
             Ok(output) => output,
+            // Killed before it said anything that could be read: where it was is unknown.
             Err(failure) => {
-                return Execution::Crashed {
-                    kind: failure.kind,
-                    message: failure.message,
-                };
+                return Execution::crashed(failure.kind, failure.message, Stage::Compile);
             }
         };
         let stdout = String::from_utf8_lossy(&stdout);
         let stderr = String::from_utf8_lossy(&stderr);
         // WABT's tools exit with the number of failed commands; a signal means a tool broke.
         if status.code().is_none() {
-            return Execution::Crashed {
-                kind: CrashKind::Died,
-                message: format!("{}; it said: {}", describe(status), stderr.trim()),
-            };
+            return Execution::crashed(
+                CrashKind::Died,
+                format!("{}; it said: {}", describe(status), stderr.trim()),
+                adapted
+                    .as_ref()
+                    .map_or(Stage::Compile, |a| reached(a, &stdout)),
+            );
         }
         match adapted {
             None if status.success() => Execution::Accepted,
@@ -228,10 +233,11 @@ impl Engine for Wabt {
 fn execution(adapted: &Adapted, stdout: &str, stderr: &str) -> Execution {
     // spectest-interp ends with `N/M tests passed.`; without it, it never ran the script.
     if !stdout.contains("tests passed") {
-        return Execution::Crashed {
-            kind: CrashKind::BadAnswer,
-            message: format!("spectest-interp did not run the script: {}", stderr.trim()),
-        };
+        return Execution::crashed(
+            CrashKind::BadAnswer,
+            format!("spectest-interp did not run the script: {}", stderr.trim()),
+            reached(adapted, stdout),
+        );
     }
     let module_error = |what: &str| {
         stdout.lines().find_map(|line| {
@@ -257,6 +263,15 @@ fn execution(adapted: &Adapted, stdout: &str, stderr: &str) -> Execution {
         })
         .collect();
     adapted.run(&mut Answers(calls))
+}
+
+/// The stage after the last call spectest-interp reported: the first one it did not finish.
+fn reached(adapted: &Adapted, stdout: &str) -> Stage {
+    match stdout.lines().filter(|line| line.contains("() =>")).count() {
+        0 => Stage::Compile,
+        done if done < adapted.calls.len() => Stage::Call(done),
+        _ => Stage::Exports,
+    }
 }
 
 /// `i32:4294967295, i64:2` (unsigned decimals) or `error: message`.

@@ -13,9 +13,10 @@ use std::sync::OnceLock;
 use wamrx_sys as sys;
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{AdaptedInstance, Options, adapt};
+use crate::adapter::{AdaptedInstance, Job, Options};
 use crate::inspect::has_name_with_nul;
 use crate::outcome::{Execution, Trap, TrapKind};
+use crate::progress::{self, Stage};
 use crate::{Abilities, Engine, EngineSpec, Isolation, always_available};
 
 const FEATURES: Features = Features {
@@ -79,21 +80,21 @@ impl Engine for Wamr {
                     .to_string(),
             };
         }
-        let adapted = match plan {
-            Plan::Calls(invocations) => adapt(module, invocations, Options { tables: true }).ok(),
-            _ => None,
-        };
-        let Some(adapted) = adapted else {
-            // To validate, or to reject a module too broken to adapt.
-            return match Loaded::new(module) {
-                Ok(_) => Execution::Accepted,
-                Err(message) => Execution::Rejected { message },
-            };
+        let adapted = match Job::of(module, plan, Options { tables: true }) {
+            Job::Run(adapted) => adapted,
+            Job::Validate => {
+                return match Loaded::new(module) {
+                    Ok(_) => Execution::Accepted,
+                    Err(message) => Execution::Rejected { message },
+                };
+            }
+            Job::Failed(execution) => return execution,
         };
         let loaded = match Loaded::new(&adapted.module) {
             Ok(loaded) => loaded,
             Err(message) => return Execution::Rejected { message },
         };
+        progress::mark(Stage::Instantiate);
         match Instance::new(loaded, self.stack_bytes) {
             Ok(mut instance) => adapted.run(&mut instance),
             Err(message) => Execution::InstantiationFailed {

@@ -10,14 +10,15 @@
 use std::convert::Infallible;
 
 use wasm_encoder::reencode::{self, Reencode};
-use wasm_encoder::{ElementSection, Encode, Instruction};
+use wasm_encoder::{BlockType, ElementSection, Encode, Instruction};
 use wasm3::{Environment, Runtime};
 use wasmdiff_gen::{Features, Plan};
 use wasmparser::{ElementItems, ElementKind, Operator, Payload, TypeRef};
 
-use crate::adapter::{AdaptedInstance, Options, adapt};
+use crate::adapter::{AdaptedInstance, Job, Options};
 use crate::outcome::{Execution, Trap, TrapKind};
-use crate::rewrite::{Splice, rewrite_instructions};
+use crate::progress::{self, Stage};
+use crate::rewrite::{Splice, rewrite_instructions, rewrite_with_scratch};
 use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits, always_available};
 
 const FEATURES: Features = Features {
@@ -45,6 +46,13 @@ const KNOWN_BUGS: &[KnownBug] = &[
         // Without its empty and out-of-bounds segments (in the MVP modules wasm3 runs, no
         // instruction refers to segments), a module means the same but for that trap.
         workaround: without_odd_segments,
+    },
+    KnownBug {
+        id: "wasm3-0.4.7-memory-grow-wraps",
+        description: "`memory.grow` adds the delta to the current size in 32 bits: a delta that wraps past zero (0xffffffff with a page allocated) succeeds and returns the old size, where growth past the maximum must fail with -1",
+        // Growth past the maximum fails by the spec: checked in 64 bits before wasm3 is asked,
+        // the module means the same.
+        workaround: guard_memory_grow,
     },
     KnownBug {
         id: "wasm3-0.4.7-start-trap-crash",
@@ -78,20 +86,20 @@ struct Wasm3 {
 
 impl Engine for Wasm3 {
     fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        let Plan::Calls(invocations) = plan else {
+        if !matches!(plan, Plan::Calls(_)) {
             return Execution::Skipped {
                 reason: "wasm3 only runs modules".to_string(),
             };
-        };
+        }
         let runtime = match Environment::new()
             .and_then(|env| env.create_runtime(self.limits.stack_bytes as u32))
         {
             Ok(runtime) => runtime,
             Err(e) => return Execution::panicked(format!("cannot start wasm3: {e}")),
         };
-        let adapted = match adapt(module, invocations, Options { tables: false }) {
-            Ok(adapted) => adapted,
-            Err(_) => {
+        let adapted = match Job::of(module, plan, Options { tables: false }) {
+            Job::Run(adapted) => adapted,
+            Job::Validate => {
                 return match runtime.parse_and_load_module(module.to_vec()) {
                     Ok(_) => Execution::Accepted,
                     Err(e) => Execution::Rejected {
@@ -99,7 +107,10 @@ impl Engine for Wasm3 {
                     },
                 };
             }
+            Job::Failed(execution) => return execution,
         };
+        // Loading parses, instantiates and runs the start function; functions compile lazily.
+        progress::mark(Stage::Instantiate);
         if let Err(e) = runtime.parse_and_load_module(adapted.module.clone()) {
             let message = e.to_string();
             // Loading also initializes memory and runs the start function.
@@ -188,6 +199,50 @@ fn without_start(module: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// `module` with each `memory.grow` that would pass memory 0's maximum (its declared one, else
+/// the 65536 pages of a 32-bit memory) answered -1 without asking the engine.
+fn guard_memory_grow(module: &[u8]) -> Option<Vec<u8>> {
+    let mut maximum = None;
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        match payload.ok()? {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if let TypeRef::Memory(memory) = import.ok()?.ty {
+                        maximum.get_or_insert(memory.maximum);
+                    }
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    maximum.get_or_insert(memory.ok()?.maximum);
+                }
+            }
+            _ => {}
+        }
+    }
+    let maximum = maximum.flatten().unwrap_or(65536) as i64;
+    rewrite_with_scratch(module, &[wasm_encoder::ValType::I32], |delta, op| {
+        matches!(op, Operator::MemoryGrow { mem: 0 }).then(|| {
+            Splice::Replace(vec![
+                Instruction::LocalSet(delta),
+                Instruction::MemorySize(0),
+                Instruction::I64ExtendI32U,
+                Instruction::LocalGet(delta),
+                Instruction::I64ExtendI32U,
+                Instruction::I64Add,
+                Instruction::I64Const(maximum),
+                Instruction::I64GtU,
+                Instruction::If(BlockType::Result(wasm_encoder::ValType::I32)),
+                Instruction::I32Const(-1),
+                Instruction::Else,
+                Instruction::LocalGet(delta),
+                Instruction::MemoryGrow(0),
+                Instruction::End,
+            ])
+        })
+    })
 }
 
 /// `module` without its active element segments for table 0 that are empty or end past the

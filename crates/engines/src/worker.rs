@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::lineup::catch_panic;
 use crate::outcome::{CrashKind, Execution, ExportValue};
 use crate::process::{Child, Failure, read_frame, write_frame};
+use crate::progress::{self, Progress, Stage};
 use crate::{Engine, EngineSpec, Limits};
 use wasmdiff_gen::Plan;
 
@@ -72,6 +73,7 @@ pub fn serve_if_requested() {
 const WORKER_STACK: usize = 64 << 20;
 
 fn serve() -> anyhow::Result<()> {
+    progress::attach();
     // Frames go to the original stdout; whatever an engine prints goes to stderr instead.
     // SAFETY: plain descriptor duplication; fd 1 and 2 are open in a worker (piped).
     let frames_fd = unsafe { libc::dup(1) };
@@ -106,6 +108,7 @@ fn serve() -> anyhow::Result<()> {
     while let Some(plan) = read_frame(&mut input)? {
         let plan: Plan = serde_json::from_slice(&plan).context("unreadable plan")?;
         let module = read_frame(&mut input)?.context("a plan without its module")?;
+        progress::mark(Stage::Compile);
         let mut execution = match catch_panic(|| engine.run(&module, &plan)) {
             Ok(execution) => execution,
             Err(message) => {
@@ -169,6 +172,8 @@ pub struct Worker {
     spec: &'static EngineSpec,
     limits: Limits,
     child: Option<Child>,
+    /// Where the child's job has got to, read when the child fails.
+    progress: Progress,
     /// A job sent by [`Engine::start`] and not yet collected: sent, or why it could not be.
     started: Option<Result<(), Execution>>,
 }
@@ -180,6 +185,7 @@ impl Worker {
             spec,
             limits: *limits,
             child: None,
+            progress: Progress::new().context("cannot share a progress word with a worker")?,
             started: None,
         };
         worker
@@ -191,16 +197,21 @@ impl Worker {
     /// The running child, starting one (and shaking hands) if there is none.
     fn child(&mut self) -> Result<&mut Child, Execution> {
         if self.child.is_none() {
-            self.child = Some(self.spawn().map_err(|message| Execution::Crashed {
-                kind: CrashKind::Died,
-                message: format!("the worker did not start: {message}"),
+            self.child = Some(self.spawn().map_err(|message| {
+                Execution::crashed(
+                    CrashKind::Died,
+                    format!("the worker did not start: {message}"),
+                    Stage::Compile,
+                )
             })?);
         }
         Ok(self.child.as_mut().expect("just started"))
     }
 
     fn spawn(&self) -> Result<Child, String> {
-        let mut child = Child::spawn(worker_command()?).map_err(|e| e.to_string())?;
+        let mut command = worker_command()?;
+        self.progress.share_with(&mut command);
+        let mut child = Child::spawn(command).map_err(|e| e.to_string())?;
         let hello = serde_json::to_vec(&Hello {
             engine: self.spec.name.to_string(),
             limits: self.limits,
@@ -224,17 +235,16 @@ impl Worker {
 
     fn send(&mut self, module: &[u8], plan: &Plan) -> Result<(), Execution> {
         let plan = serde_json::to_vec(plan).expect("jobs serialize");
+        self.progress.reset();
         let sent = self.child()?.send(&[&plan, module]);
         sent.map_err(|failure| self.lost(failure))
     }
 
-    /// The crash that ended the child; the next job gets a new one.
+    /// The crash that ended the child, where its job had got to; the next job gets a new
+    /// child.
     fn lost(&mut self, failure: Failure) -> Execution {
         self.child = None;
-        Execution::Crashed {
-            kind: failure.kind,
-            message: failure.message,
-        }
+        Execution::crashed(failure.kind, failure.message, self.progress.stage())
     }
 }
 
@@ -259,11 +269,10 @@ impl Engine for Worker {
         };
         match answer {
             Ok(frame) => serde_json::from_slice(&frame).unwrap_or_else(|e| {
-                self.child = None;
-                Execution::Crashed {
-                    kind: CrashKind::Died,
+                self.lost(Failure {
+                    kind: CrashKind::BadAnswer,
                     message: format!("the worker answered something unreadable: {e}"),
-                }
+                })
             }),
             Err(failure) => self.lost(failure),
         }

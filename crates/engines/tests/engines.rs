@@ -8,6 +8,10 @@ use wasmdiff_engines::{
 };
 use wasmdiff_gen::{Invocation, Plan, RefHeap, Value};
 
+fn every_default_engine() -> Vec<&'static EngineSpec> {
+    wasmdiff_engines::every_default_engine(&Plan::Calls(Vec::new()))
+}
+
 fn call(export: &str, args: &[Value]) -> Invocation {
     Invocation {
         export: export.to_string(),
@@ -43,12 +47,12 @@ fn run_on(
 }
 
 fn run_everywhere(wat: &str, invocations: &[Invocation]) -> Vec<(&'static str, Execution)> {
-    run_on(wasmdiff_engines::defaults(), wat, invocations)
+    run_on(every_default_engine(), wat, invocations)
 }
 
 /// The engines with fuel (the others stop at a deadline instead, tested with workers).
 fn with_fuel() -> Vec<&'static EngineSpec> {
-    wasmdiff_engines::defaults()
+    every_default_engine()
         .into_iter()
         .filter(|s| matches!(s.engine, "wasmtime" | "wasmi" | "wasmer"))
         .collect()
@@ -57,7 +61,7 @@ fn with_fuel() -> Vec<&'static EngineSpec> {
 /// The engines with growth hooks, which apply the harness's memory and table caps (the
 /// others keep to the module's declared maxima).
 fn with_growth_caps() -> Vec<&'static EngineSpec> {
-    wasmdiff_engines::defaults()
+    every_default_engine()
         .into_iter()
         .filter(|s| matches!(s.engine, "wasmtime" | "wasmi"))
         .collect()
@@ -163,7 +167,7 @@ fn calls_classify_identically_on_every_engine() {
     // for engines with fuel; the others hang, which the worker tests cover.)
     for (engines, invocations) in [
         (
-            wasmdiff_engines::defaults(),
+            every_default_engine(),
             vec![call("recurse", &[Value::I32(0)]), call("unreachable", &[])],
         ),
         (with_fuel(), vec![call("spin", &[])]),
@@ -201,7 +205,7 @@ fn instantiation_failures_classify_identically() {
         _ => None,
     };
     for (case, (wat, kind)) in cases.into_iter().enumerate() {
-        let (expected, buggy): (Vec<_>, Vec<_>) = wasmdiff_engines::defaults()
+        let (expected, buggy): (Vec<_>, Vec<_>) = every_default_engine()
             .into_iter()
             .partition(|spec| known(spec.name, case).is_none());
         for spec in buggy {
@@ -287,7 +291,7 @@ fn exported_state_is_read_and_sorted_by_name() {
         (func $f)
         (elem (i32.const 1) func $f)
         (func (export "poke") (i32.store8 (i32.const 7) (i32.const 0xab)) (global.set 0 (i64.const -9))))"#;
-    let specs = wasmdiff_engines::defaults();
+    let specs = every_default_engine();
     for (spec, (engine, execution)) in specs.iter().zip(run_everywhere(wat, &[call("poke", &[])])) {
         let Execution::Ran { exports, .. } = execution else {
             panic!("{engine}: {execution:?}")
@@ -329,7 +333,7 @@ fn exported_state_is_read_and_sorted_by_name() {
 fn invalid_modules_are_rejected_not_errors() {
     let module = [0, b'a', b's', b'm', 1, 0, 0, 0, 1, 5];
     // Engines that validate lazily (wasm3) are not asked about invalid modules.
-    let validators = wasmdiff_engines::defaults_for(&Plan::Validate);
+    let validators = wasmdiff_engines::every_default_engine(&Plan::Validate);
     for spec in validators {
         let mut engine = (spec.build)(&Limits::default()).unwrap();
         for plan in [Plan::Calls(vec![]), Plan::Validate] {
@@ -350,7 +354,7 @@ fn invalid_modules_are_rejected_not_errors() {
 fn valid_modules_are_accepted_when_only_validated() {
     let module =
         wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 1))"#).unwrap();
-    for spec in wasmdiff_engines::defaults_for(&Plan::Validate) {
+    for spec in wasmdiff_engines::every_default_engine(&Plan::Validate) {
         let mut engine = (spec.build)(&Limits::default()).unwrap();
         assert_eq!(
             engine.run(&module, &Plan::Validate),

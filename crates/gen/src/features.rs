@@ -118,6 +118,37 @@ impl Features {
         w
     }
 
+    /// The fewest features `module` is valid with (each one it can do without turned off,
+    /// in order); `None` if no features make it valid.
+    pub fn needed_by(module: &[u8]) -> Option<Features> {
+        let mut needed = Features::ALL;
+        needed.validate(module).ok()?;
+        for (name, _) in Features::ALL.flags() {
+            let mut fewer = needed;
+            fewer.set(name, false);
+            if fewer.validate(module).is_ok() {
+                needed = fewer;
+            }
+        }
+        Some(needed)
+    }
+
+    /// Whether every feature on in `other` is on here.
+    pub fn covers(&self, other: &Features) -> bool {
+        self.intersect(other) == *other
+    }
+
+    /// The features on in either.
+    pub fn union(&self, other: &Features) -> Features {
+        let mut union = *self;
+        for (name, on) in other.flags() {
+            if on {
+                union.set(name, true);
+            }
+        }
+        union
+    }
+
     /// Whether `module` is valid using only these features; if not, wasmparser's reason.
     pub fn validate(&self, module: &[u8]) -> Result<(), String> {
         Validator::new_with_features(self.wasm_features())

@@ -9,6 +9,7 @@ pub mod proxy;
 pub mod rng;
 pub mod single;
 pub mod swarm;
+pub mod sweep;
 pub mod value;
 
 use arbitrary::Unstructured;
@@ -36,6 +37,8 @@ pub enum Generator {
     WasmMutate,
     /// A wasm-smith module with a few bytes changed (most likely invalid), to validate.
     ByteFlips,
+    /// Part of the corner sweep: a chunk of tuples, or one tuple of it.
+    Sweep,
 }
 
 impl Generator {
@@ -48,6 +51,7 @@ impl Generator {
             Generator::SdkFilter => "sdk-filter",
             Generator::WasmMutate => "wasm-mutate",
             Generator::ByteFlips => "byte-flips",
+            Generator::Sweep => "sweep",
         }
     }
 }
@@ -129,6 +133,9 @@ pub enum GenerateError {
 /// the bytes between make the module. The plan gets its own bytes because the module
 /// generators happily consume everything.
 pub fn generate(data: &[u8], menu: &FeatureMenu) -> Result<TestCase, GenerateError> {
+    if let Some(part) = data.strip_prefix(SWEEP_PREFIX) {
+        return sweep_case(part);
+    }
     let (features, data) = pick_features(data, menu);
     let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
     let plan_len = (rest.len() / 2).min(usize::from(header >> 2) * 4);
@@ -146,6 +153,63 @@ pub fn generate(data: &[u8], menu: &FeatureMenu) -> Result<TestCase, GenerateErr
         module,
         plan: Plan::Calls(calls),
         generator,
+    })
+}
+
+/// Changes `data` so that the generator of its layout ([`generate`], [`generate_proxy`],
+/// [`generate_validation`]: byte 1's low bit in each) makes its module with `generator`,
+/// keeping the rest. For tests and benchmarks that need one generator; they should still
+/// check [`TestCase::generator`].
+pub fn choose_generator(data: &mut Vec<u8>, generator: Generator) {
+    const HEADER: usize = 1;
+    if data.len() <= HEADER {
+        data.resize(HEADER + 1, 0);
+    }
+    match generator {
+        Generator::WasmSmith | Generator::RandomFilter | Generator::ByteFlips => data[HEADER] |= 1,
+        Generator::Instructions | Generator::SdkFilter | Generator::WasmMutate => {
+            data[HEADER] &= !1
+        }
+        Generator::File | Generator::Sweep => {
+            panic!("{} modules come from no random generator", generator.name())
+        }
+    }
+}
+
+/// Inputs that name part of the corner sweep rather than make a random module start so: then
+/// come the chunk's index and, for one tuple's case, the call's index in the chunk, each a
+/// little-endian `u32`.
+pub const SWEEP_PREFIX: &[u8] = b"wasmdiff:sweep:";
+
+/// The input naming chunk `chunk` of the sweep, or only its call `call`.
+pub fn sweep_input(chunk: usize, call: Option<usize>) -> Vec<u8> {
+    let mut input = SWEEP_PREFIX.to_vec();
+    input.extend((chunk as u32).to_le_bytes());
+    if let Some(call) = call {
+        input.extend((call as u32).to_le_bytes());
+    }
+    input
+}
+
+/// The chunk (and perhaps the one call) `part` names, as a test case.
+fn sweep_case(part: &[u8]) -> Result<TestCase, GenerateError> {
+    let word = |at: usize| {
+        part.get(at..at + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+    };
+    let index = word(0).ok_or(arbitrary::Error::NotEnoughData)? % sweep::chunk_count();
+    let chunk = sweep::chunk(index)?;
+    let (module, calls) = match word(4) {
+        Some(call) => {
+            let (module, call) = chunk.single(call % chunk.calls.len())?;
+            (module, vec![call])
+        }
+        None => (chunk.module, chunk.calls),
+    };
+    Ok(TestCase {
+        module,
+        plan: Plan::Calls(calls),
+        generator: Generator::Sweep,
     })
 }
 
@@ -305,6 +369,33 @@ mod tests {
             valid > 10 && invalid > 10,
             "{valid} valid, {invalid} invalid"
         );
+    }
+
+    #[test]
+    fn the_generator_can_be_chosen() {
+        let menu = FeatureMenu::new(&[Features::ALL]);
+        let filter = wat::parse_str("(module)").unwrap();
+        for seed in 0..40 {
+            let made = |generator| {
+                let mut data = input(seed, seed as usize * 7);
+                choose_generator(&mut data, generator);
+                data
+            };
+            for generator in [Generator::WasmSmith, Generator::Instructions] {
+                assert_eq!(
+                    generate(&made(generator), &menu).unwrap().generator,
+                    generator
+                );
+            }
+            for generator in [Generator::RandomFilter, Generator::SdkFilter] {
+                let case = generate_proxy(&made(generator), &menu, &[&filter]).unwrap();
+                assert_eq!(case.generator, generator);
+            }
+            for generator in [Generator::WasmMutate, Generator::ByteFlips] {
+                let case = generate_validation(&made(generator), &menu).unwrap();
+                assert_eq!(case.generator, generator);
+            }
+        }
     }
 
     #[test]

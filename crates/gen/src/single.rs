@@ -444,7 +444,7 @@ i32x4.relaxed_dot_i8x16_i7x16_add_s v128 v128 v128 -> v128 @relaxed-simd
 
 /// How a float result is made deterministic before it flows into further instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Canon {
+pub(crate) enum Canon {
     F32,
     F64,
     F32x4,
@@ -452,19 +452,19 @@ enum Canon {
 }
 
 #[derive(Clone, Debug)]
-struct Op {
-    name: &'static str,
-    params: Vec<ValType>,
-    result: Option<ValType>,
-    feature: Option<&'static str>,
-    canon: Option<Canon>,
-    mem_align: Option<u32>,
-    lanes: Option<u32>,
-    shuffle: bool,
+pub(crate) struct Op {
+    pub(crate) name: &'static str,
+    pub(crate) params: Vec<ValType>,
+    pub(crate) result: Option<ValType>,
+    pub(crate) feature: Option<&'static str>,
+    pub(crate) canon: Option<Canon>,
+    pub(crate) mem_align: Option<u32>,
+    pub(crate) lanes: Option<u32>,
+    pub(crate) shuffle: bool,
 }
 
 impl Op {
-    fn allowed(&self, features: &Features) -> bool {
+    pub(crate) fn allowed(&self, features: &Features) -> bool {
         match self.feature {
             None => true,
             // Relaxed SIMD instructions need the SIMD proposal too.
@@ -534,7 +534,7 @@ fn parse_op(line: &'static str) -> std::result::Result<Op, String> {
     Ok(op)
 }
 
-fn ops() -> &'static [Op] {
+pub(crate) fn ops() -> &'static [Op] {
     static OPS_TABLE: OnceLock<Vec<Op>> = OnceLock::new();
     OPS_TABLE.get_or_init(|| {
         OPS.lines()
@@ -557,7 +557,7 @@ pub fn instruction_names(features: &Features) -> Vec<&'static str> {
 const MAX_INSTRUCTIONS: usize = 3;
 
 /// WAT text for a float or vector constant of the given bits.
-fn wat_const(value: Value) -> String {
+pub(crate) fn wat_const(value: Value) -> String {
     fn float(bits: u64, exp_bits: u32, mant_bits: u32, value: f64) -> String {
         let sign = if bits >> (exp_bits + mant_bits) & 1 == 1 {
             "-"

@@ -11,7 +11,7 @@ use arbitrary::{Result, Unstructured};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The heap type of a reference, reduced to what the harness can create or observe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RefHeap {
     Func,
@@ -21,7 +21,7 @@ pub enum RefHeap {
 }
 
 /// A value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValType {
     I32,
@@ -261,7 +261,7 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
-const I32_EDGES: &[i32] = &[
+pub(crate) const I32_EDGES: &[i32] = &[
     0,
     1,
     -1,
@@ -300,7 +300,7 @@ const I32_EDGES: &[i32] = &[
     0x7fc0_0000,
 ];
 
-const I64_EDGES: &[i64] = &[
+pub(crate) const I64_EDGES: &[i64] = &[
     0,
     1,
     -1,
@@ -333,7 +333,7 @@ const I64_EDGES: &[i64] = &[
     -0x0010_0000_0000_0000,
 ];
 
-const F32_EDGES: &[u32] = &[
+pub(crate) const F32_EDGES: &[u32] = &[
     0x0000_0000, // 0.0
     0x8000_0000, // -0.0
     0x3f80_0000, // 1.0
@@ -366,7 +366,7 @@ const F32_EDGES: &[u32] = &[
     0x4b80_0000, // 2^24
 ];
 
-const F64_EDGES: &[u64] = &[
+pub(crate) const F64_EDGES: &[u64] = &[
     0x0000_0000_0000_0000, // 0.0
     0x8000_0000_0000_0000, // -0.0
     0x3ff0_0000_0000_0000, // 1.0

@@ -39,10 +39,16 @@ fn main() {
     let random: Vec<TestCase> = (0..count)
         .filter_map(|i| {
             let mut input = inputs::input(3, i, wasmdiff_harness::campaign::DEFAULT_MAX_INPUT_LEN);
-            input[0] |= 1;
+            wasmdiff_gen::choose_generator(&mut input, Generator::RandomFilter);
             generator.generate(&input).ok()
         })
         .collect();
+    assert!(
+        random
+            .iter()
+            .all(|c| c.generator == Generator::RandomFilter),
+        "inputs made for random filters gave other filters"
+    );
     drop(generator);
     let filters = wasmdiff_filters::all();
     println!(

@@ -7,25 +7,26 @@
 //!
 //! Set `WASMDIFF_BENCH_INPUTS` to change the number of inputs (default 400).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use wasmdiff_engines::Limits;
-use wasmdiff_gen::TestCase;
+use wasmdiff_gen::{Generator, TestCase};
 use wasmdiff_harness::campaign::peak_memory_bytes;
 use wasmdiff_harness::{Differential, inputs};
 
 const SEED: u64 = 1;
 const ROUNDS: usize = 5;
 
-/// Input `index` of the fixed set, forced onto the wasm-smith generator or left as drawn.
-fn input(index: u64, wasm_smith_only: bool) -> Vec<u8> {
+/// Input `index` of the fixed set, made for `generator` or left as drawn (`None`).
+fn input(index: u64, generator: Option<Generator>) -> Vec<u8> {
     let mut bytes = inputs::input(
         SEED,
         index,
         wasmdiff_harness::campaign::DEFAULT_MAX_INPUT_LEN,
     );
-    if wasm_smith_only {
-        bytes[0] |= 1;
+    if let Some(generator) = generator {
+        wasmdiff_gen::choose_generator(&mut bytes, generator);
     }
     bytes
 }
@@ -63,7 +64,7 @@ fn main() {
     let specs = wasmdiff_engines::defaults();
     let generator = Differential::new(&specs, Limits::default()).unwrap();
     let cases: Vec<TestCase> = (0..count)
-        .filter_map(|i| generator.generate(&input(i, false)).ok())
+        .filter_map(|i| generator.generate(&input(i, None)).ok())
         .collect();
     drop(generator);
     let module_bytes: usize = cases.iter().map(|c| c.module.len()).sum();
@@ -124,29 +125,46 @@ fn main() {
         median(&mut outside)
     );
 
-    println!(
-        "\n## Cranelift + wasmi pair, wasm-smith modules, whole pipeline from the first input"
-    );
     let pair = wasmdiff_engines::parse_list("wasmtime-cranelift,wasmi-eager").unwrap();
-    let pair_inputs: Vec<Vec<u8>> = (0..count).map(|i| input(i, true)).collect();
     let mut differential = Differential::new(&pair, Limits::default()).unwrap();
-    let (time, (conclusive, bytes)) = best_of(|| {
-        let (mut conclusive, mut bytes) = (0u64, 0usize);
-        for data in &pair_inputs {
-            if let Ok(checked) = differential.check(data) {
-                conclusive += u64::from(checked.verdict.is_conclusive());
-                bytes += checked.case.module.len();
+    for (label, generator) in [
+        ("wasm-smith modules only", Some(Generator::WasmSmith)),
+        ("both generators, as drawn", None),
+    ] {
+        println!("\n## Cranelift + wasmi pair, {label}, whole pipeline from the first input");
+        let pair_inputs: Vec<Vec<u8>> = (0..count).map(|i| input(i, generator)).collect();
+        let (time, (conclusive, bytes, made)) = best_of(|| {
+            let (mut conclusive, mut bytes) = (0u64, 0usize);
+            let mut made: BTreeMap<Generator, u64> = BTreeMap::new();
+            for data in &pair_inputs {
+                if let Ok(checked) = differential.check(data) {
+                    conclusive += u64::from(checked.verdict.is_conclusive());
+                    bytes += checked.case.module.len();
+                    *made.entry(checked.case.generator).or_default() += 1;
+                }
             }
+            (conclusive, bytes, made)
+        });
+        if let Some(only) = generator {
+            assert!(
+                made.keys().all(|g| *g == only),
+                "inputs made for {} came out as {made:?}",
+                only.name()
+            );
         }
-        (conclusive, bytes)
-    });
-    println!(
-        "{} inputs, mean module {} bytes: {:.1} conclusive comparisons/s, {:.1} % conclusive",
-        pair_inputs.len(),
-        bytes / pair_inputs.len().max(1),
-        conclusive as f64 / time.as_secs_f64(),
-        100.0 * conclusive as f64 / pair_inputs.len() as f64
-    );
+        let made: Vec<String> = made
+            .iter()
+            .map(|(g, n)| format!("{} {n}", g.name()))
+            .collect();
+        println!(
+            "{} inputs ({}), mean module {} bytes: {:.1} conclusive comparisons/s, {:.1} % conclusive",
+            pair_inputs.len(),
+            made.join(", "),
+            bytes / pair_inputs.len().max(1),
+            conclusive as f64 / time.as_secs_f64(),
+            100.0 * conclusive as f64 / pair_inputs.len() as f64
+        );
+    }
     if let Some(peak) = peak_memory_bytes() {
         println!("\npeak memory of this process: {:.0} MB", peak as f64 / 1e6);
     }

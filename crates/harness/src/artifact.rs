@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use wasmdiff_cases::{Existing, Origin, Report, write_case};
-use wasmdiff_engines::{CrashKind, EngineSpec, Execution, outcome::fnv1a};
+use wasmdiff_engines::{CrashKind, EngineSpec, Execution, Stage, outcome::fnv1a};
 use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_oracle::{Divergence, DivergenceKind, Step, Verdict};
 
@@ -17,9 +17,12 @@ pub fn presumed_crash(case: TestCase, engines: usize, why: &str) -> Checked {
     Checked {
         case,
         executions: (0..engines)
-            .map(|_| Execution::Crashed {
-                kind: CrashKind::Died,
-                message: format!("{why}; the engine is unknown"),
+            .map(|_| {
+                Execution::crashed(
+                    CrashKind::Died,
+                    format!("{why}; the engine and the step are unknown"),
+                    Stage::Compile,
+                )
             })
             .collect(),
         verdict: Verdict::Diverge(Divergence {

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
-use wasmdiff_cases::{Case, Existing, Origin, Report, finding_name, write_case};
+use wasmdiff_cases::{Case, Existing, Origin, Report, Signature, finding_name, write_case};
 use wasmdiff_engines::lineup::catch_panic;
-use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits, TrapKind};
+use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits};
 use wasmdiff_gen::Generator;
-use wasmdiff_oracle::Verdict;
+use wasmdiff_oracle::{Reason, Verdict};
 use wasmdiff_proxy::{Event, Outcome};
 
 use crate::artifact::{case_of, presumed_crash};
@@ -45,6 +45,92 @@ pub struct CampaignConfig {
     /// rest stay in `Stats::shrink_queue`).
     pub shrink: Option<ShrinkBudget>,
     pub target: Target,
+    /// Where the corner sweep's chunks go among the inputs (modules campaigns only).
+    pub sweep: SweepPlan,
+}
+
+/// How a campaign runs the corner sweep ([`crate::sweep`]) among its inputs. The campaign
+/// hands out slots in order; a slot is a chunk of the sweep or the next random input, whose
+/// index (and so its bytes, for a seed) is the same with or without the sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepPlan {
+    Off,
+    /// The sweep alone, once: slot `i` is chunk `i`, and the campaign ends with the sweep.
+    Only,
+    /// Every `every`-th slot is the next chunk, until the sweep is done; the others are
+    /// random inputs.
+    Every(u64),
+}
+
+/// What a slot of a campaign runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Chunk(usize),
+    Input(u64),
+}
+
+impl SweepPlan {
+    /// Slots per chunk in a default campaign: the sweep then takes most of its first minutes
+    /// (one chunk, a few hundred tuples, then seven random inputs).
+    pub const DEFAULT: SweepPlan = SweepPlan::Every(8);
+
+    /// What slot `slot` runs; `None` past the end of a sweep-only campaign.
+    pub fn slot(&self, slot: u64) -> Option<Slot> {
+        let chunks = wasmdiff_gen::sweep::chunk_count() as u64;
+        match *self {
+            SweepPlan::Off => Some(Slot::Input(slot)),
+            SweepPlan::Only => (slot < chunks).then_some(Slot::Chunk(slot as usize)),
+            SweepPlan::Every(every) => {
+                if slot % every == 0 && slot / every < chunks {
+                    return Some(Slot::Chunk((slot / every) as usize));
+                }
+                let chunks_before = slot.div_ceil(every).min(chunks);
+                Some(Slot::Input(slot - chunks_before))
+            }
+        }
+    }
+
+    /// Whether the sweep is done by slot `slot`.
+    pub fn is_over(&self, slot: u64) -> bool {
+        let chunks = wasmdiff_gen::sweep::chunk_count() as u64;
+        match *self {
+            SweepPlan::Off => true,
+            SweepPlan::Only => slot >= chunks,
+            SweepPlan::Every(every) => slot >= chunks * every,
+        }
+    }
+}
+
+/// The corner sweep's share of a campaign.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SweepStats {
+    /// Chunks in the whole sweep, and chunks run so far.
+    pub chunks: usize,
+    pub chunks_done: u64,
+    /// Calls compared (two per tuple: operands as parameters, and as constants).
+    pub calls: u64,
+    pub agreed: u64,
+    pub inconclusive: u64,
+    /// Disagreements (each checked as a case of its one tuple), and how they fell into
+    /// signatures: the first of each is saved as a finding, the rest only counted.
+    pub divergent: u64,
+    pub signatures: Vec<SweepSignature>,
+    /// Chunks an engine sat out (features it lacks), summed over the engines.
+    pub sat_out: u64,
+    #[serde(serialize_with = "seconds")]
+    pub busy: Duration,
+}
+
+/// One bug of the sweep: its divergences of one instruction with one coarse signature
+/// (whatever the operands' form, parameters or constants).
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepSignature {
+    pub instruction: &'static str,
+    pub signature: Option<Signature>,
+    pub count: u64,
+    /// The finding saved for its first tuple.
+    pub first: PathBuf,
+    pub known_bug: Option<String>,
 }
 
 /// New findings with the same coarse signature shrunk per campaign: more would be one bug
@@ -79,12 +165,17 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(d.as_secs_f64())
 }
 
+/// Counts by reason, as a JSON object keyed by the reasons' names.
+fn by_name<S: serde::Serializer>(counts: &BTreeMap<Reason, u64>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(counts.iter().map(|(reason, n)| (reason.name(), n)))
+}
+
 /// A finding directory and the one-line description of its divergence.
 #[derive(Clone, Debug, Serialize)]
 pub struct Found {
     pub dir: PathBuf,
     pub summary: String,
-    pub signature: String,
+    pub signature: Option<Signature>,
     /// The known bugs that explain it, joined by `+`.
     pub known_bug: Option<String>,
 }
@@ -97,7 +188,8 @@ pub struct Stats {
     pub agreed: u64,
     pub divergent: u64,
     pub inconclusive: u64,
-    pub inconclusive_reasons: BTreeMap<TrapKind, u64>,
+    #[serde(serialize_with = "by_name")]
+    pub inconclusive_reasons: BTreeMap<Reason, u64>,
     pub generators: BTreeMap<Generator, u64>,
     pub engines: Vec<EngineStats>,
     /// Findings written, in the order found.
@@ -108,6 +200,7 @@ pub struct Stats {
     pub shrink_queue: usize,
     /// Findings queued for the shrinker when shrinking was stopped.
     pub not_shrunk: Vec<PathBuf>,
+    pub sweep: SweepStats,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
@@ -122,7 +215,18 @@ impl Stats {
                     ..EngineStats::default()
                 })
                 .collect(),
+            sweep: SweepStats {
+                chunks: wasmdiff_gen::sweep::chunk_count(),
+                ..SweepStats::default()
+            },
             ..Stats::default()
+        }
+    }
+
+    /// Counts an engine's outcomes of one test case (or sweep chunk).
+    fn record_engines(&mut self, executions: &[Execution]) {
+        for (stats, execution) in self.engines.iter_mut().zip(executions) {
+            stats.record(execution);
         }
     }
 
@@ -154,43 +258,49 @@ impl Stats {
                 *self.inconclusive_reasons.entry(*reason).or_default() += 1;
             }
         }
-        for (stats, execution) in self.engines.iter_mut().zip(&checked.executions) {
-            match execution {
-                Execution::Rejected { .. } => stats.rejected += 1,
-                Execution::Accepted => stats.accepted += 1,
-                Execution::Skipped { .. } => stats.skipped += 1,
-                Execution::InstantiationFailed { trap } if trap.kind.is_inconclusive() => {
-                    stats.inconclusive += 1
+        self.record_engines(&checked.executions);
+    }
+}
+
+impl EngineStats {
+    fn record(&mut self, execution: &Execution) {
+        match execution {
+            Execution::Rejected { .. } => self.rejected += 1,
+            Execution::Accepted => self.accepted += 1,
+            Execution::Skipped { .. } => self.skipped += 1,
+            Execution::InstantiationFailed { trap } if trap.kind.is_inconclusive() => {
+                self.inconclusive += 1
+            }
+            Execution::InstantiationFailed { .. } => self.instantiation_failed += 1,
+            Execution::Crashed { kind, .. } => match kind {
+                CrashKind::Hang => self.hung += 1,
+                CrashKind::OutOfMemory => self.out_of_memory += 1,
+                CrashKind::Panic | CrashKind::Died | CrashKind::BadAnswer | CrashKind::Harness => {
+                    self.crashed += 1
                 }
-                Execution::InstantiationFailed { .. } => stats.instantiation_failed += 1,
-                Execution::Crashed { kind, .. } => match kind {
-                    CrashKind::Hang => stats.hung += 1,
-                    CrashKind::OutOfMemory => stats.out_of_memory += 1,
-                    CrashKind::Panic | CrashKind::Died | CrashKind::BadAnswer => stats.crashed += 1,
-                },
-                Execution::Ran { calls, .. } => {
-                    for call in calls {
-                        match call {
-                            CallOutcome::Returned(_) => stats.calls_returned += 1,
-                            c if c.is_inconclusive() => stats.inconclusive += 1,
-                            CallOutcome::Trapped(_) => stats.calls_trapped += 1,
-                        }
+            },
+            Execution::Ran { calls, .. } => {
+                for call in calls {
+                    match call {
+                        CallOutcome::Returned(_) => self.calls_returned += 1,
+                        c if c.is_inconclusive() => self.inconclusive += 1,
+                        CallOutcome::Trapped(_) => self.calls_trapped += 1,
                     }
                 }
-                Execution::Traced { trace } => {
-                    for event in &trace.events {
-                        match event {
-                            Event::Callback {
-                                outcome: Outcome::Returned(_),
-                                ..
-                            } => stats.calls_returned += 1,
-                            Event::Callback {
-                                outcome: Outcome::Trapped(trap),
-                                ..
-                            } if trap.kind.is_inconclusive() => stats.inconclusive += 1,
-                            Event::Callback { .. } => stats.calls_trapped += 1,
-                            Event::Host { .. } => {}
-                        }
+            }
+            Execution::Traced { trace } => {
+                for event in &trace.events {
+                    match event {
+                        Event::Callback {
+                            outcome: Outcome::Returned(_),
+                            ..
+                        } => self.calls_returned += 1,
+                        Event::Callback {
+                            outcome: Outcome::Trapped(trap),
+                            ..
+                        } if trap.kind.is_inconclusive() => self.inconclusive += 1,
+                        Event::Callback { .. } => self.calls_trapped += 1,
+                        Event::Host { .. } => {}
                     }
                 }
             }
@@ -302,7 +412,7 @@ fn save(
             Existing::Keep,
         )?,
         summary: report.summary,
-        signature: report.signature.unwrap_or_default(),
+        signature: report.signature,
         known_bug: known,
     })
 }
@@ -311,7 +421,10 @@ fn save(
 struct Shared {
     config: CampaignConfig,
     /// New findings for the shrinker, by coarse signature count.
-    shrink_queue: Mutex<(Option<mpsc::Sender<PathBuf>>, HashMap<String, usize>)>,
+    shrink_queue: Mutex<(
+        Option<mpsc::Sender<PathBuf>>,
+        HashMap<Option<Signature>, usize>,
+    )>,
     next_index: AtomicU64,
     stats: Mutex<Stats>,
     start: Instant,
@@ -329,12 +442,7 @@ impl Shared {
         let (Some(sender), counts) = &mut *queue else {
             return;
         };
-        let coarse = found
-            .signature
-            .split(" ; instructions:")
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let coarse = found.signature.as_ref().map(Signature::coarse);
         let count = counts.entry(coarse).or_default();
         if *count < SHRINKS_PER_SIGNATURE && sender.send(found.dir.clone()).is_ok() {
             *count += 1;
@@ -342,8 +450,17 @@ impl Shared {
         }
     }
 
-    /// The next input index to run, or `None` when the campaign is over.
-    fn next(&self) -> Option<u64> {
+    /// Adds the time `differential`'s engines spent to the statistics.
+    fn add_busy(&self, differential: &Differential) {
+        let busy = differential.lineup().busy_times();
+        let mut stats = self.stats.lock().unwrap();
+        for (engine, time) in stats.engines.iter_mut().zip(busy) {
+            engine.busy += time;
+        }
+    }
+
+    /// The next slot to run and what it runs, or `None` when the campaign is over.
+    fn next(&self) -> Option<(u64, Slot)> {
         if self.stop.load(Ordering::Relaxed)
             || self
                 .config
@@ -352,8 +469,16 @@ impl Shared {
         {
             return None;
         }
-        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
-        (self.config.iterations.is_none_or(|n| index < n)).then_some(index)
+        let slot = self.next_index.fetch_add(1, Ordering::Relaxed);
+        // Iterations count random inputs; in a sweep-only campaign, chunks.
+        let limit = |count: u64| self.config.iterations.is_some_and(|n| count >= n);
+        match self.config.sweep.slot(slot)? {
+            Slot::Input(index) if limit(index) => None,
+            Slot::Chunk(chunk) if self.config.sweep == SweepPlan::Only && limit(chunk as u64) => {
+                None
+            }
+            other => Some((slot, other)),
+        }
     }
 }
 
@@ -361,7 +486,29 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     let config = &shared.config;
     let mut differential = Differential::for_target(&config.engines, config.limits, config.target)?;
     let mut in_flight = InFlight::open(&config.out, worker)?;
-    while let Some(index) = shared.next() {
+    // The sweep's own engines (see `Limits::for_terminating_code`), while the sweep lasts.
+    let mut sweeper: Option<Differential> = None;
+    while let Some((slot, item)) = shared.next() {
+        if let Slot::Chunk(chunk) = item {
+            let sweeper = match &mut sweeper {
+                Some(sweeper) => sweeper,
+                None => sweeper.insert(Differential::for_target(
+                    &config.engines,
+                    config.limits.for_terminating_code(),
+                    config.target,
+                )?),
+            };
+            run_chunk(shared, sweeper, &mut in_flight, chunk)?;
+            continue;
+        }
+        let Slot::Input(index) = item else {
+            unreachable!("a slot is a chunk or an input")
+        };
+        if config.sweep.is_over(slot)
+            && let Some(done) = sweeper.take()
+        {
+            shared.add_busy(&done);
+        }
         let input = inputs::input(config.seed, index, config.max_input_len);
         in_flight
             .hold(&input)
@@ -381,7 +528,7 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
                 let origin = Origin {
                     seed: Some(config.seed),
                     index: Some(index),
-                    file: None,
+                    ..Origin::default()
                 };
                 Some(save(
                     &config.out,
@@ -400,12 +547,92 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
         stats.record(&checked);
         stats.findings.extend(finding);
     }
-    let busy = differential.lineup().busy_times();
-    let mut stats = shared.stats.lock().unwrap();
-    for (engine, time) in stats.engines.iter_mut().zip(busy) {
-        engine.busy += time;
+    shared.add_busy(&differential);
+    if let Some(sweeper) = &sweeper {
+        shared.add_busy(sweeper);
     }
     in_flight.finish();
+    Ok(())
+}
+
+/// Runs chunk `chunk` of the sweep: each disagreement is checked as a case of its tuple; the
+/// first of each instruction and coarse signature is saved (and shrunk) as a finding, the
+/// rest counted under it.
+fn run_chunk(
+    shared: &Shared,
+    differential: &mut Differential,
+    in_flight: &mut InFlight,
+    chunk: usize,
+) -> anyhow::Result<()> {
+    let config = &shared.config;
+    in_flight
+        .hold(&wasmdiff_gen::sweep_input(chunk, None))
+        .context("cannot record the in-flight input")?;
+    let start = Instant::now();
+    let result = crate::sweep::check_chunk(differential, chunk)
+        .map_err(|e| anyhow::anyhow!("sweep chunk {chunk}: {e}"))?;
+    let mut found = Vec::new();
+    let (mut divergent, mut explained_away) = (0, 0);
+    for disagreement in &result.disagreements {
+        let checked = &disagreement.checked;
+        if checked.verdict.divergence().is_none() {
+            explained_away += 1;
+            continue;
+        }
+        divergent += 1;
+        let names = differential.lineup().names();
+        let signature = Signature::coarse_of(&checked.verdict, &names, &checked.executions);
+        let seen = {
+            let mut stats = shared.stats.lock().unwrap();
+            let bug =
+                stats.sweep.signatures.iter_mut().find(|s| {
+                    s.instruction == disagreement.instruction && s.signature == signature
+                });
+            match bug {
+                Some(known) => {
+                    known.count += 1;
+                    true
+                }
+                None => false,
+            }
+        };
+        if seen {
+            continue;
+        }
+        // The input names the chunk (and the call): no seed or index makes it.
+        let origin = Origin {
+            sweep_chunk: Some(chunk),
+            ..Origin::default()
+        };
+        let input = wasmdiff_gen::sweep_input(chunk, disagreement.call);
+        let saved = save(&config.out, &config.engines, &input, checked, origin)?;
+        shared.queue_for_shrinking(&saved);
+        shared
+            .stats
+            .lock()
+            .unwrap()
+            .sweep
+            .signatures
+            .push(SweepSignature {
+                instruction: disagreement.instruction,
+                signature,
+                count: 1,
+                first: saved.dir.clone(),
+                known_bug: saved.known_bug.clone(),
+            });
+        found.push(saved);
+    }
+    let mut stats = shared.stats.lock().unwrap();
+    let sweep = &mut stats.sweep;
+    sweep.chunks_done += 1;
+    sweep.calls += result.calls as u64;
+    sweep.agreed += result.agreed as u64;
+    sweep.inconclusive += result.inconclusive as u64 + explained_away;
+    sweep.divergent += divergent;
+    sweep.sat_out += result.sat_out as u64;
+    sweep.busy += start.elapsed();
+    stats.record_engines(&result.executions);
+    stats.findings.extend(found);
     Ok(())
 }
 
@@ -440,7 +667,7 @@ fn shrink_queued(
             stats.shrunk.push(Found {
                 dir,
                 summary: report.summary,
-                signature: report.signature.unwrap_or_default(),
+                signature: report.signature,
                 known_bug: None,
             });
         }

@@ -3,7 +3,7 @@
 
 use wasmdiff_engines::{EngineSpec, Execution, KnownBug, Limits, Lineup};
 use wasmdiff_gen::{FeatureMenu, GenerateError, Plan, TestCase};
-use wasmdiff_oracle::{Divergence, DivergenceKind, Verdict};
+use wasmdiff_oracle::{Divergence, DivergenceKind, Reason, Verdict};
 
 /// A test case, what each engine observed, and the verdict.
 pub struct Checked {
@@ -44,6 +44,24 @@ impl Target {
             Target::ProxyWasm => Plan::Proxy(Default::default()),
             Target::Validation => Plan::Validate,
         }
+    }
+
+    /// Every target, in order.
+    pub const ALL: [Target; 3] = [Target::Modules, Target::ProxyWasm, Target::Validation];
+
+    /// The cargo-fuzz target that fuzzes this target (`fuzz/fuzz_targets/<name>.rs`), which
+    /// is also the name of its artifact directory.
+    pub fn fuzz_target(&self) -> &'static str {
+        match self {
+            Target::Modules => "differential",
+            Target::ProxyWasm => "proxy_wasm",
+            Target::Validation => "validation",
+        }
+    }
+
+    /// The target a cargo-fuzz target fuzzes.
+    pub fn of_fuzz_target(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.fuzz_target() == name)
     }
 
     /// The engines used when none are named.
@@ -122,40 +140,24 @@ impl Differential {
         (executions, verdict)
     }
 
-    /// The known bugs whose workarounds make the engines agree on `case`: each bug alone
-    /// first, then all of them together (a module may trigger several). Empty when none
-    /// explains the divergence. Only the bugs of engines that could be the wrong ones are
-    /// tried: outside the one largest class of agreeing engines (where there is one), and, for
-    /// a crash or hang, among the engines that failed. A workaround rewrites the module, so
-    /// the divergence must first survive a plain re-encoding: otherwise the encoding, not the
-    /// bug, made the difference. Costs a run per attempt.
+    /// The known bugs whose workarounds make the engines agree on `case`: each bug of the
+    /// engines that could be wrong ([`Divergence::odd_ones`]; all engines when no class is the
+    /// largest) alone first, then every bug of the lineup together (a module may trigger
+    /// several, one hiding another), reduced to as few as still explain it. Empty when none
+    /// explains the divergence. A workaround rewrites the module, so the divergence must first
+    /// survive a plain re-encoding: otherwise the encoding, not the bug, made the difference.
+    /// Costs a run per attempt.
     pub fn known_bugs(
         &mut self,
         case: &TestCase,
         executions: &[Execution],
         divergence: &Divergence,
     ) -> Vec<&'static KnownBug> {
-        let largest = divergence.classes.iter().map(Vec::len).max().unwrap_or(0);
-        let majority: Vec<usize> = match divergence
-            .classes
-            .iter()
-            .filter(|c| c.len() == largest)
-            .collect::<Vec<_>>()[..]
-        {
-            [one] => one.clone(),
-            _ => Vec::new(),
-        };
-        let failed = matches!(
-            divergence.kind,
-            DivergenceKind::Crash | DivergenceKind::Hang | DivergenceKind::OutOfMemory
-        );
+        let suspect_engines = divergence.odd_ones(executions);
         let mut suspects: Vec<&'static KnownBug> = Vec::new();
         let mut all: Vec<&'static KnownBug> = Vec::new();
         for (i, spec) in self.lineup.specs().into_iter().enumerate() {
-            let suspect = match failed {
-                true => matches!(executions[i], Execution::Crashed { .. }),
-                false => !majority.contains(&i),
-            };
+            let suspect = suspect_engines.as_ref().is_none_or(|odd| odd.contains(&i));
             for bug in spec.known_bugs {
                 if suspect && !suspects.iter().any(|b| b.id == bug.id) {
                     suspects.push(bug);
@@ -171,11 +173,7 @@ impl Differential {
         let Some(reencoded) = wasmdiff_engines::rewrite::roundtrip(&case.module) else {
             return Vec::new();
         };
-        let reencoded = TestCase {
-            module: reencoded,
-            ..case.clone()
-        };
-        if self.run(&reencoded).1.divergence().is_none() {
+        if !self.diverges_on(case, reencoded) {
             return Vec::new();
         }
         for bug in &suspects {
@@ -183,8 +181,6 @@ impl Differential {
                 return vec![bug];
             }
         }
-        // Several bugs at once (a suspect's, hiding behind another engine's, say): all of them,
-        // then as few as still explain it.
         if all.len() < 2 || !self.agrees_with(case, &all) {
             return Vec::new();
         }
@@ -200,6 +196,15 @@ impl Differential {
             }
         }
         needed
+    }
+
+    /// Whether the engines still diverge on `case` with `module` in place of its own.
+    fn diverges_on(&mut self, case: &TestCase, module: Vec<u8>) -> bool {
+        let changed = TestCase {
+            module,
+            ..case.clone()
+        };
+        self.run(&changed).1.divergence().is_some()
     }
 
     /// Whether the engines agree on `case` once the bugs' workarounds are applied.
@@ -218,14 +223,38 @@ impl Differential {
         .1 == Verdict::Agree
     }
 
-    /// Runs a test case everywhere, compares, and explains a divergence by a known bug if one
-    /// does.
+    /// What a verdict on `case` means once explained: a divergence that NaN canonicalization
+    /// makes vanish is spec-permitted nondeterminism, so inconclusive; any other comes with
+    /// the known bugs that explain it (none for a new finding).
+    pub fn explain(
+        &mut self,
+        case: &TestCase,
+        executions: &[Execution],
+        verdict: Verdict,
+    ) -> (Verdict, Vec<&'static KnownBug>) {
+        let Verdict::Diverge(divergence) = verdict else {
+            return (verdict, Vec::new());
+        };
+        if could_be_nan_bits(divergence.kind)
+            && let Some(canonical) = wasmdiff_engines::rewrite::canonicalize_nans(&case.module)
+            && !self.diverges_on(case, canonical)
+        {
+            let engines = divergence.classes.iter().flatten().copied().collect();
+            let verdict = Verdict::Inconclusive {
+                step: divergence.step,
+                reason: Reason::NanNondeterminism,
+                engines,
+            };
+            return (verdict, Vec::new());
+        }
+        let known_bugs = self.known_bugs(case, executions, &divergence);
+        (Verdict::Diverge(divergence), known_bugs)
+    }
+
+    /// Runs a test case everywhere, compares, and explains a divergence.
     pub fn check_case(&mut self, case: TestCase) -> Checked {
         let (executions, verdict) = self.run(&case);
-        let known_bugs = match &verdict {
-            Verdict::Diverge(divergence) => self.known_bugs(&case, &executions, divergence),
-            _ => Vec::new(),
-        };
+        let (verdict, known_bugs) = self.explain(&case, &executions, verdict);
         Checked {
             case,
             executions,
@@ -238,4 +267,19 @@ impl Differential {
     pub fn check(&mut self, data: &[u8]) -> Result<Checked, GenerateError> {
         Ok(self.check_case(self.generate(data)?))
     }
+}
+
+/// Whether NaN bits could be behind a divergence of this kind: anything a value can steer,
+/// but not a crash, a module's acceptance or its instantiation (constant expressions do no
+/// float arithmetic).
+fn could_be_nan_bits(kind: DivergenceKind) -> bool {
+    matches!(
+        kind,
+        DivergenceKind::ReturnValue
+            | DivergenceKind::TrapVsReturn
+            | DivergenceKind::TrapKind
+            | DivergenceKind::ExportedState
+            | DivergenceKind::Trace
+            | DivergenceKind::FinalState
+    )
 }

@@ -7,6 +7,8 @@ pub mod fuzzing;
 pub mod inputs;
 pub mod replay;
 pub mod shrink;
+pub mod sweep;
+pub mod wast;
 
-pub use campaign::{CampaignConfig, EngineStats, Found, Stats};
+pub use campaign::{CampaignConfig, EngineStats, Found, Slot, Stats, SweepPlan};
 pub use differential::{Checked, Differential, Target};

@@ -3,11 +3,30 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use wasmdiff_cases::{Case, EngineRecord, Expectation, signature};
+use wasmdiff_cases::{Case, EngineRecord, Expectation, Signature, describe};
 use wasmdiff_engines::{EngineSpec, Limits};
 use wasmdiff_oracle::Verdict;
 
 use crate::differential::{Checked, Differential, Target};
+
+/// The engines a case was recorded with that this build cannot run, each with why: not
+/// built, or unavailable on this machine. A replay of such a case is skipped, and says so.
+pub fn missing_engines(case: &Case) -> Vec<(String, String)> {
+    case.report
+        .engines
+        .iter()
+        .filter_map(|record| {
+            let why = match wasmdiff_engines::all()
+                .into_iter()
+                .find(|s| s.name == record.name)
+            {
+                None => "not in this build".to_string(),
+                Some(spec) => (spec.available)().err()?,
+            };
+            Some((record.name.clone(), why))
+        })
+        .collect()
+}
 
 /// The engine configurations a case was recorded with, or `engines` if given.
 pub fn lineup(case: &Case, engines: Option<&str>) -> anyhow::Result<Vec<&'static EngineSpec>> {
@@ -36,7 +55,7 @@ pub struct Replayed {
     pub checked: Checked,
     pub names: Vec<&'static str>,
     /// The signature of the divergence now observed, if any.
-    pub signature: Option<String>,
+    pub signature: Option<Signature>,
 }
 
 impl Replayer {
@@ -54,7 +73,7 @@ impl Replayer {
             }
         };
         let checked = differential.check_case(case.test_case());
-        let signature = signature(
+        let signature = Signature::of(
             &checked.verdict,
             &names,
             &checked.executions,
@@ -94,10 +113,15 @@ pub fn check_expectation(expectation: &Expectation, replayed: &Replayed) -> Resu
             Verdict::Agree => Ok(()),
             _ => Err(format!(
                 "expected every engine to agree, got: {}",
-                replayed
-                    .signature
-                    .as_deref()
-                    .unwrap_or("an inconclusive comparison")
+                replayed.signature.as_ref().map_or_else(
+                    || describe(
+                        &replayed.checked.verdict,
+                        &replayed.names,
+                        &replayed.checked.case.plan,
+                        &replayed.checked.executions
+                    ),
+                    Signature::to_string
+                )
             )),
         },
         Expectation::Diverge {
@@ -147,7 +171,10 @@ pub fn check_expectation(expectation: &Expectation, replayed: &Replayed) -> Resu
 
 /// Cases with the same signature: one bug.
 pub struct Bucket {
-    pub signature: String,
+    /// `None` for cases that do not diverge.
+    pub signature: Option<Signature>,
+    /// Whether the cases are unshrunk, so grouped by their coarse signature.
+    pub coarse: bool,
     /// Cases in the bucket, smallest module first.
     pub cases: Vec<Case>,
 }
@@ -155,26 +182,24 @@ pub struct Bucket {
 /// Groups cases by signature, biggest bucket first. Shrunk cases carry a full signature;
 /// unshrunk ones are grouped by their coarse signature, marked as such.
 pub fn triage(cases: Vec<Case>) -> Vec<Bucket> {
-    let mut buckets: BTreeMap<String, Vec<Case>> = BTreeMap::new();
+    let mut buckets: BTreeMap<(Option<Signature>, bool), Vec<Case>> = BTreeMap::new();
     for case in cases {
         let key = match (&case.report.signature, &case.report.shrink) {
-            (Some(signature), Some(_)) => signature.clone(),
-            (Some(signature), None) => {
-                let coarse = signature
-                    .split(" ; instructions:")
-                    .next()
-                    .unwrap_or(signature);
-                format!("{coarse} (not shrunk)")
-            }
-            (None, _) => "no divergence".to_string(),
+            (Some(signature), Some(_)) => (Some(signature.clone()), false),
+            (Some(signature), None) => (Some(signature.coarse()), true),
+            (None, _) => (None, false),
         };
         buckets.entry(key).or_default().push(case);
     }
     let mut buckets: Vec<Bucket> = buckets
         .into_iter()
-        .map(|(signature, mut cases)| {
+        .map(|((signature, coarse), mut cases)| {
             cases.sort_by_key(|c| (c.module.len(), c.dir.clone()));
-            Bucket { signature, cases }
+            Bucket {
+                signature,
+                coarse,
+                cases,
+            }
         })
         .collect();
     buckets.sort_by(|a, b| {

@@ -2,7 +2,8 @@
 //!
 //! A candidate is kept only if it shows the same divergence: the same coarse signature (which
 //! engines disagree, and the kinds of outcome on each side) and the same known-bug explanation
-//! (none, for a new finding), so a new bug never shrinks into a known one. Passes, repeated to
+//! (none, for a new finding), so a new bug never shrinks into a known one; and never one whose
+//! divergence NaN canonicalization removes (NaN bits the spec leaves nondeterministic). Passes, repeated to
 //! a fixpoint or until the budget is spent:
 //! 1. the input bytes (chunks removed, zeroed, bytes lowered), each candidate regenerated: the
 //!    result stays a case the generator can produce;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use wasmdiff_cases::signature::{diverging_exports, diverging_functions, function_instructions};
 use wasmdiff_cases::{
-    Case, Existing, Report, SHRUNK_DIR, ShrinkRecord, Size, coarse_signature, write_case,
+    Case, Existing, Report, SHRUNK_DIR, ShrinkRecord, Signature, Size, write_case,
 };
 use wasmdiff_engines::rewrite;
 use wasmdiff_gen::{Generator, Plan, TestCase, Value};
@@ -62,7 +63,7 @@ const WASM_SHRINK_SEED: u64 = 42;
 
 struct Shrinker<'a> {
     differential: &'a mut Differential,
-    coarse: String,
+    coarse: Signature,
     known: Vec<&'static str>,
     budget: ShrinkBudget,
     /// Evaluations the current pass may reach (the input passes leave half to the others).
@@ -97,20 +98,14 @@ impl Shrinker<'_> {
         self.evaluations += 1;
         let (executions, verdict) = self.differential.run(case);
         let names = self.differential.lineup().names();
-        if coarse_signature(&verdict, &names, &executions).as_deref() != Some(self.coarse.as_str())
-        {
+        if Signature::coarse_of(&verdict, &names, &executions).as_ref() != Some(&self.coarse) {
             return false;
         }
-        let Some(divergence) = verdict.divergence() else {
-            return false;
-        };
-        let known: Vec<&str> = self
-            .differential
-            .known_bugs(case, &executions, divergence)
-            .iter()
-            .map(|b| b.id)
-            .collect();
-        known == self.known
+        // Spec-permitted NaN nondeterminism (a candidate that lost the canonicalization around
+        // a NaN, say) is no divergence to keep.
+        let (verdict, known) = self.differential.explain(case, &executions, verdict);
+        let known: Vec<&str> = known.iter().map(|b| b.id).collect();
+        verdict.divergence().is_some() && known == self.known
     }
 
     /// Takes `candidate` in place of `input` (and its case) if it makes a smaller interesting
@@ -332,7 +327,7 @@ pub fn shrink(
 ) -> anyhow::Result<Shrunk> {
     let original = differential.check_case(case.clone());
     let names = differential.lineup().names();
-    let Some(coarse) = coarse_signature(&original.verdict, &names, &original.executions) else {
+    let Some(coarse) = Signature::coarse_of(&original.verdict, &names, &original.executions) else {
         anyhow::bail!(
             "the case does not diverge on {}: nothing to shrink",
             names.join(", ")

@@ -10,7 +10,7 @@ use wasmdiff_engines::{
     Abilities, CrashKind, Engine, EngineSpec, Execution, Isolation, Limits, always_available,
 };
 use wasmdiff_gen::{Features, Plan};
-use wasmdiff_harness::{CampaignConfig, Differential, Stats, Target, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, Stats, SweepPlan, Target, campaign, inputs};
 use wasmdiff_oracle::{DivergenceKind, Verdict};
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -31,13 +31,14 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
         shrink: None,
         target: Target::Modules,
+        sweep: SweepPlan::Off,
     }
 }
 
 /// The default engines that run in this process (those needing a worker process are tested
 /// through the `wasmdiff` binary, which serves as their worker).
 fn in_process_defaults() -> Vec<&'static EngineSpec> {
-    wasmdiff_engines::defaults()
+    wasmdiff_engines::every_default_engine(&wasmdiff_gen::Plan::Calls(Vec::new()))
         .into_iter()
         .filter(|s| s.isolation != Isolation::Required)
         .collect()
@@ -223,8 +224,10 @@ fn an_engine_that_panics_is_reported_as_crashed_and_the_campaign_goes_on() {
         Execution::Crashed {
             kind: CrashKind::Panic,
             message,
+            at,
         } => {
-            assert!(message.contains("deliberate test panic"), "{message}")
+            assert!(message.contains("deliberate test panic"), "{message}");
+            assert_eq!(*at, wasmdiff_engines::Stage::Compile, "{message}");
         }
         other => panic!("{other:?}"),
     }

@@ -45,7 +45,7 @@ fn get(path: &str) -> Stream {
 
 /// The final state on each default engine, after checking that their traces agree.
 fn run(filter: &str, scenario: Scenario) -> Vec<FinalState> {
-    let engines = Target::ProxyWasm.default_engines();
+    let engines = wasmdiff_engines::every_default_engine(&Target::ProxyWasm.sample_plan());
     let mut differential =
         Differential::for_target(&engines, Limits::default(), Target::ProxyWasm).unwrap();
     let case = TestCase {

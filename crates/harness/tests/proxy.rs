@@ -11,7 +11,7 @@ use wasmdiff_engines::{
 };
 use wasmdiff_gen::{Features, Generator, Plan, TestCase};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
-use wasmdiff_harness::{CampaignConfig, Differential, Stats, Target, campaign};
+use wasmdiff_harness::{CampaignConfig, Differential, Stats, SweepPlan, Target, campaign};
 use wasmdiff_oracle::{DivergenceKind, Step};
 
 fn proxy_campaign(
@@ -33,6 +33,7 @@ fn proxy_campaign(
         max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
         shrink: None,
         target: Target::ProxyWasm,
+        sweep: SweepPlan::Off,
     };
     (
         campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap(),
@@ -42,7 +43,11 @@ fn proxy_campaign(
 
 #[test]
 fn random_and_sdk_filters_give_no_host_panic_and_no_unexplained_divergence() {
-    let (stats, out) = proxy_campaign(Target::ProxyWasm.default_engines(), 600, "real");
+    let (stats, out) = proxy_campaign(
+        wasmdiff_engines::every_default_engine(&Target::ProxyWasm.sample_plan()),
+        600,
+        "real",
+    );
     let unexplained: Vec<&str> = stats
         .findings
         .iter()

@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use wasmdiff_engines::{
-    CallOutcome, CrashKind, Execution, ExportState, ExportValue, Trap, TrapKind,
+    CallOutcome, CrashKind, Execution, ExportState, ExportValue, Stage, Trap, TrapKind,
 };
 use wasmdiff_gen::Value;
 use wasmdiff_proxy::{Event, Outcome, Trace};
@@ -29,22 +29,66 @@ pub enum Step {
     Call(usize),
     /// The exported item of this name, after all calls.
     Export(String),
+    /// The exported state as a whole (an engine crashed reading it).
+    Exports,
     /// The event at this index of a proxy-wasm trace (a callback or a host call).
     Event(usize),
     /// The proxy-wasm host's final state (traffic forwarded, responses, callouts, logs, …).
     FinalState,
 }
 
-impl Step {
-    /// The kind of step, without its index or name.
-    pub fn kind(&self) -> &'static str {
+/// A kind of step, without its index or name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    Compile,
+    Instantiate,
+    Call,
+    Export,
+    Event,
+    FinalState,
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
         match self {
-            Step::Compile => "compile",
-            Step::Instantiate => "instantiate",
-            Step::Call(_) => "call",
-            Step::Export(_) => "export",
-            Step::Event(_) => "event",
-            Step::FinalState => "final-state",
+            StepKind::Compile => "compile",
+            StepKind::Instantiate => "instantiate",
+            StepKind::Call => "call",
+            StepKind::Export => "export",
+            StepKind::Event => "event",
+            StepKind::FinalState => "final-state",
+        }
+    }
+}
+
+impl fmt::Display for StepKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Step {
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Step::Compile => StepKind::Compile,
+            Step::Instantiate => StepKind::Instantiate,
+            Step::Call(_) => StepKind::Call,
+            Step::Export(_) | Step::Exports => StepKind::Export,
+            Step::Event(_) => StepKind::Event,
+            Step::FinalState => StepKind::FinalState,
+        }
+    }
+}
+
+impl From<Stage> for Step {
+    fn from(stage: Stage) -> Step {
+        match stage {
+            Stage::Compile => Step::Compile,
+            Stage::Instantiate => Step::Instantiate,
+            Stage::Call(i) => Step::Call(i),
+            Stage::Exports => Step::Exports,
+            Stage::Event(i) => Step::Event(i),
         }
     }
 }
@@ -56,6 +100,7 @@ impl fmt::Display for Step {
             Step::Instantiate => f.write_str("instantiate"),
             Step::Call(i) => write!(f, "call #{i}"),
             Step::Export(name) => write!(f, "export `{name}`"),
+            Step::Exports => f.write_str("the exported state"),
             Step::Event(i) => write!(f, "trace event #{i}"),
             Step::FinalState => f.write_str("final host state"),
         }
@@ -91,6 +136,10 @@ pub enum DivergenceKind {
     FinalState,
     /// The proxy-wasm host itself panicked (a wasmdiff bug), whatever the engines agree on.
     HostPanic,
+    /// The engines answered in shapes that cannot be compared (some ran the calls while others
+    /// only validated, say, or fewer calls came back from some): a harness problem, never
+    /// taken for agreement.
+    Incomparable,
 }
 
 impl DivergenceKind {
@@ -108,6 +157,7 @@ impl DivergenceKind {
             DivergenceKind::Trace => "trace",
             DivergenceKind::FinalState => "final-state",
             DivergenceKind::HostPanic => "host-panic",
+            DivergenceKind::Incomparable => "incomparable",
         }
     }
 }
@@ -125,8 +175,72 @@ pub type Class = Vec<usize>;
 pub struct Divergence {
     pub kind: DivergenceKind,
     pub step: Step,
-    /// Classes in order of first appearance in the lineup; at least two.
+    /// Classes in order of first appearance in the lineup (the failed engines first for a
+    /// crash); at least two, but for a crash or a host panic, which is a finding alone.
     pub classes: Vec<Class>,
+}
+
+impl Divergence {
+    /// The engines that could be wrong, by lineup index: for a crash, a hang or an
+    /// out-of-memory, the engines that failed; otherwise those outside the largest class.
+    /// `None` when classes tie for largest: no majority to judge by.
+    pub fn odd_ones(&self, executions: &[Execution]) -> Option<Vec<usize>> {
+        if matches!(
+            self.kind,
+            DivergenceKind::Crash | DivergenceKind::Hang | DivergenceKind::OutOfMemory
+        ) {
+            let failed = self.classes.iter().flatten().copied();
+            return Some(
+                failed
+                    .filter(|&i| matches!(executions[i], Execution::Crashed { .. }))
+                    .collect(),
+            );
+        }
+        let largest = self.classes.iter().map(Vec::len).max()?;
+        let [majority] = self
+            .classes
+            .iter()
+            .filter(|c| c.len() == largest)
+            .collect::<Vec<_>>()[..]
+        else {
+            return None;
+        };
+        let mut odd: Vec<usize> = self.classes.iter().flatten().copied().collect();
+        odd.retain(|i| !majority.contains(i));
+        odd.sort_unstable();
+        Some(odd)
+    }
+}
+
+/// Why a comparison could not decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// An outcome whose exact point legitimately differs between engines: stack exhaustion,
+    /// a harness limit, the fuel budget, a deadline every engine missed.
+    Limit(TrapKind),
+    /// Fewer than two engines took part (the others sat the test case out): nothing was
+    /// compared.
+    TooFewEngines,
+    /// The engines disagree only until NaNs are made canonical: NaN bits that the spec leaves
+    /// nondeterministic reached an observable value.
+    NanNondeterminism,
+}
+
+impl Reason {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reason::Limit(kind) => kind.name(),
+            Reason::TooFewEngines => "too-few-engines",
+            Reason::NanNondeterminism => "nan-nondeterminism",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,10 +248,10 @@ pub struct Divergence {
 pub enum Verdict {
     /// Every engine saw the same thing at every step.
     Agree,
-    /// Comparison stopped at `step` because of a nondeterministic outcome on `engines`.
+    /// Comparison stopped at `step` for `reason`, on `engines`.
     Inconclusive {
         step: Step,
-        reason: TrapKind,
+        reason: Reason,
         engines: Vec<usize>,
     },
     Diverge(Divergence),
@@ -224,7 +338,8 @@ fn diverge(kind: DivergenceKind, step: Step, classes: Vec<Class>) -> Verdict {
 
 /// Compares the executions of one test case, one per engine, in lineup order. Engines that
 /// sat the job out ([`Execution::Skipped`]) have no say; the verdict still numbers engines by
-/// their place in the lineup.
+/// their place in the lineup. With fewer than two engines left, nothing is compared: the
+/// verdict is inconclusive (a crash or a host panic is still a finding).
 pub fn compare(executions: &[Execution]) -> Verdict {
     let present: Vec<usize> = (0..executions.len())
         .filter(|&i| !matches!(executions[i], Execution::Skipped { .. }))
@@ -288,8 +403,8 @@ fn compare_crashes(executions: &[&Execution]) -> Option<Verdict> {
             .all(|e| crash_kind(e) == Some(CrashKind::Hang))
     {
         return Some(Verdict::Inconclusive {
-            step: Step::Compile,
-            reason: TrapKind::Timeout,
+            step: crash_step(executions, &crashed),
+            reason: Reason::Limit(TrapKind::Timeout),
             engines: crashed,
         });
     }
@@ -307,25 +422,77 @@ fn compare_crashes(executions: &[&Execution]) -> Option<Verdict> {
         let reason = excuse(crash_kind(&executions[crashed[0]]).expect("crashed"))
             .expect("excused crashes have a reason");
         return Some(Verdict::Inconclusive {
-            step: Step::Compile,
-            reason,
+            step: crash_step(executions, &crashed),
+            reason: Reason::Limit(reason),
             engines: crashed,
         });
     };
     let kind = match crash_kind(&executions[first]).expect("crashed") {
         CrashKind::Hang => DivergenceKind::Hang,
         CrashKind::OutOfMemory => DivergenceKind::OutOfMemory,
-        CrashKind::Panic | CrashKind::Died | CrashKind::BadAnswer => DivergenceKind::Crash,
+        CrashKind::Panic | CrashKind::Died | CrashKind::BadAnswer | CrashKind::Harness => {
+            DivergenceKind::Crash
+        }
     };
     // The failed engines first, by kind of failure, then the rest.
     let mut grouped = classes(executions, |a, b| crash_kind(a) == crash_kind(b));
     grouped.sort_by_key(|class| crash_kind(&executions[class[0]]).is_none());
-    Some(diverge(kind, Step::Compile, grouped))
+    Some(diverge(kind, crash_step(executions, &unexcused), grouped))
+}
+
+/// The earliest step at which one of `engines` crashed.
+fn crash_step(executions: &[&Execution], engines: &[usize]) -> Step {
+    engines
+        .iter()
+        .filter_map(|&i| match executions[i] {
+            Execution::Crashed { at, .. } => Some(*at),
+            _ => None,
+        })
+        .min()
+        .unwrap_or_default()
+        .into()
+}
+
+/// What an engine answered, as far as it can be compared with others: engines of different
+/// shapes at the same point cannot agree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Accepted,
+    Ran,
+    Traced,
+    Other,
+}
+
+fn shape(execution: &Execution) -> Shape {
+    match execution {
+        Execution::Accepted => Shape::Accepted,
+        Execution::Ran { .. } => Shape::Ran,
+        Execution::Traced { .. } => Shape::Traced,
+        _ => Shape::Other,
+    }
 }
 
 fn compare_present(executions: &[&Execution]) -> Verdict {
     if let Some(verdict) = compare_crashes(executions) {
         return verdict;
+    }
+    let traces: Vec<&Trace<Trap>> = executions
+        .iter()
+        .filter_map(|e| match e {
+            Execution::Traced { trace } => Some(trace),
+            _ => None,
+        })
+        .collect();
+    if traces.iter().any(|t| !t.state.host_panics.is_empty()) {
+        let panicked = classes(executions, |a, b| host_panicked(a) == host_panicked(b));
+        return diverge(DivergenceKind::HostPanic, Step::FinalState, panicked);
+    }
+    if executions.len() < 2 {
+        return Verdict::Inconclusive {
+            step: Step::Compile,
+            reason: Reason::TooFewEngines,
+            engines: (0..executions.len()).collect(),
+        };
     }
 
     let accepted = classes(executions, |a, b| {
@@ -333,6 +500,9 @@ fn compare_present(executions: &[&Execution]) -> Verdict {
     });
     if accepted.len() > 1 {
         return diverge(DivergenceKind::Acceptance, Step::Compile, accepted);
+    }
+    if matches!(executions[0], Execution::Rejected { .. }) {
+        return Verdict::Agree;
     }
 
     let instantiation: Vec<Option<TrapKind>> = executions
@@ -356,29 +526,39 @@ fn compare_present(executions: &[&Execution]) -> Verdict {
             instantiated,
         );
     }
-
-    // From here on, either all engines rejected the module or failed to instantiate it in the
-    // same way (agreement), or all ran it.
-    let traces: Vec<&Trace<Trap>> = executions
-        .iter()
-        .filter_map(|e| match e {
-            Execution::Traced { trace } => Some(trace),
-            _ => None,
-        })
-        .collect();
-    if !traces.is_empty() && traces.len() == executions.len() {
-        return compare_traces(&traces);
-    }
-    let runs: Vec<(&[CallOutcome], &[ExportState])> = executions
-        .iter()
-        .filter_map(|e| match e {
-            Execution::Ran { calls, exports } => Some((calls.as_slice(), exports.as_slice())),
-            _ => None,
-        })
-        .collect();
-    if runs.len() != executions.len() {
+    if instantiation[0].is_some() {
         return Verdict::Agree;
     }
+
+    // Every engine got past instantiation the same way: all must have answered alike.
+    let shapes = classes(executions, |a, b| shape(a) == shape(b));
+    if shapes.len() > 1 {
+        return diverge(DivergenceKind::Incomparable, Step::Instantiate, shapes);
+    }
+    match shape(executions[0]) {
+        Shape::Accepted => Verdict::Agree,
+        Shape::Traced => compare_traces(&traces),
+        Shape::Ran => {
+            let runs: Vec<(&[CallOutcome], &[ExportState])> = executions
+                .iter()
+                .filter_map(|e| match e {
+                    Execution::Ran { calls, exports } => {
+                        Some((calls.as_slice(), exports.as_slice()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            compare_runs(&runs)
+        }
+        Shape::Other => unreachable!("crashes, rejections and failed instantiations are handled"),
+    }
+}
+
+fn host_panicked(execution: &Execution) -> bool {
+    matches!(execution, Execution::Traced { trace } if !trace.state.host_panics.is_empty())
+}
+
+fn compare_runs(runs: &[(&[CallOutcome], &[ExportState])]) -> Verdict {
     let call_count = runs.iter().map(|(calls, _)| calls.len()).max().unwrap_or(0);
     for index in 0..call_count {
         let step: Vec<Option<&CallOutcome>> =
@@ -390,14 +570,18 @@ fn compare_present(executions: &[&Execution]) -> Verdict {
         }) {
             return verdict;
         }
-        let outcomes: Vec<&CallOutcome> = step.into_iter().flatten().collect();
-        let agreeing = classes(&outcomes, |a, b| same_call(a, b));
+        let agreeing = classes(&step, |a, b| match (a, b) {
+            (Some(a), Some(b)) => same_call(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        });
         if agreeing.len() > 1 {
+            let outcomes: Vec<&CallOutcome> = step.iter().flatten().copied().collect();
             let traps = outcomes
                 .iter()
                 .filter(|o| matches!(o, CallOutcome::Trapped(_)))
                 .count();
             let kind = match traps {
+                _ if outcomes.len() < step.len() => DivergenceKind::Incomparable,
                 0 => DivergenceKind::ReturnValue,
                 n if n == outcomes.len() => DivergenceKind::TrapKind,
                 _ => DivergenceKind::TrapVsReturn,
@@ -449,15 +633,8 @@ fn same_event(a: &Event<Trap>, b: &Event<Trap>) -> bool {
     }
 }
 
-/// Traces event by event, then the final host state. A host panic comes first: it is a bug
-/// even when every engine agrees.
+/// Traces event by event, then the final host state.
 fn compare_traces(traces: &[&Trace<Trap>]) -> Verdict {
-    if traces.iter().any(|t| !t.state.host_panics.is_empty()) {
-        let panicked = classes(traces, |a, b| {
-            a.state.host_panics.is_empty() == b.state.host_panics.is_empty()
-        });
-        return diverge(DivergenceKind::HostPanic, Step::FinalState, panicked);
-    }
     let longest = traces.iter().map(|t| t.events.len()).max().unwrap_or(0);
     for index in 0..longest {
         let step: Vec<Option<&Event<Trap>>> = traces.iter().map(|t| t.events.get(index)).collect();
@@ -506,7 +683,7 @@ fn inconclusive<T>(
         .collect();
     reason.map(|reason| Verdict::Inconclusive {
         step,
-        reason,
+        reason: Reason::Limit(reason),
         engines,
     })
 }
@@ -594,7 +771,7 @@ mod tests {
             compare(&[result, overflow]),
             Verdict::Inconclusive {
                 step: Step::Call(1),
-                reason: TrapKind::StackExhausted,
+                reason: Reason::Limit(TrapKind::StackExhausted),
                 engines: vec![1],
             }
         );
@@ -682,10 +859,7 @@ mod tests {
     }
 
     fn crashed(kind: CrashKind) -> Execution {
-        Execution::Crashed {
-            kind,
-            message: "process trouble".into(),
-        }
+        Execution::crashed(kind, "process trouble", Stage::Compile)
     }
 
     #[test]
@@ -720,7 +894,7 @@ mod tests {
             compare(&[out_of_fuel, crashed(CrashKind::Hang)]),
             Verdict::Inconclusive {
                 step: Step::Compile,
-                reason: TrapKind::OutOfFuel,
+                reason: Reason::Limit(TrapKind::OutOfFuel),
                 engines: vec![1],
             }
         );
@@ -728,7 +902,7 @@ mod tests {
         assert!(matches!(
             all_hung,
             Verdict::Inconclusive {
-                reason: TrapKind::Timeout,
+                reason: Reason::Limit(TrapKind::Timeout),
                 ..
             }
         ));
@@ -806,5 +980,76 @@ mod tests {
             compare(&[state(memory), state(ExportValue::Unobserved)]),
             Verdict::Agree
         );
+    }
+    // Shapes the oracle cannot compare are never agreement (each of these agreed before).
+
+    #[test]
+    fn engines_that_ran_against_engines_that_only_validated_are_incomparable() {
+        let ran = ran(vec![ret(&[Value::I32(1)])]);
+        let verdict = compare(&[ran.clone(), Execution::Accepted, ran]);
+        let divergence = verdict.divergence().expect("not agreement");
+        assert_eq!(divergence.kind, DivergenceKind::Incomparable);
+        assert_eq!(divergence.classes, vec![vec![0, 2], vec![1]]);
+    }
+
+    #[test]
+    fn a_run_against_a_trace_is_incomparable() {
+        let trace = Execution::Traced {
+            trace: Trace {
+                events: Vec::new(),
+                state: Default::default(),
+            },
+        };
+        let verdict = compare(&[ran(vec![]), trace]);
+        assert_eq!(
+            verdict.divergence().map(|d| d.kind),
+            Some(DivergenceKind::Incomparable)
+        );
+    }
+
+    #[test]
+    fn missing_calls_without_a_reason_are_incomparable() {
+        let all = ran(vec![ret(&[]), ret(&[Value::I64(3)])]);
+        let fewer = ran(vec![ret(&[])]);
+        let verdict = compare(&[all, fewer]);
+        let divergence = verdict.divergence().expect("not agreement");
+        assert_eq!(
+            (divergence.kind, &divergence.step),
+            (DivergenceKind::Incomparable, &Step::Call(1))
+        );
+    }
+
+    #[test]
+    fn one_engine_alone_compares_nothing() {
+        let skipped = Execution::Skipped {
+            reason: "needs simd".into(),
+        };
+        let four = ran(vec![ret(&[Value::I32(4)])]);
+        assert_eq!(
+            compare(&[skipped.clone(), four.clone()]),
+            Verdict::Inconclusive {
+                step: Step::Compile,
+                reason: Reason::TooFewEngines,
+                engines: vec![1],
+            }
+        );
+        // A crash stays a finding even alone.
+        let crash = Execution::crashed(CrashKind::Died, "SIGSEGV", Stage::Call(0));
+        assert_eq!(
+            compare(&[skipped, crash]).divergence().map(|d| d.kind),
+            Some(DivergenceKind::Crash)
+        );
+    }
+
+    #[test]
+    fn a_crash_is_found_at_the_step_it_happened() {
+        let fine = ran(vec![ret(&[]), ret(&[]), ret(&[])]);
+        let late = Execution::crashed(CrashKind::Panic, "boom", Stage::Call(2));
+        let verdict = compare(&[fine.clone(), late]);
+        assert_eq!(verdict.divergence().unwrap().step, Step::Call(2));
+        let instantiating = Execution::crashed(CrashKind::Died, "SIGSEGV", Stage::Instantiate);
+        let reading = Execution::crashed(CrashKind::Died, "SIGSEGV", Stage::Exports);
+        let verdict = compare(&[fine, reading, instantiating]);
+        assert_eq!(verdict.divergence().unwrap().step, Step::Instantiate);
     }
 }

@@ -23,6 +23,9 @@ pub trait Vm {
     type Trap;
     fn host(&mut self) -> &mut Host;
     fn has_export(&mut self, name: &str) -> bool;
+    /// Told before each callback the index its event will have in the trace (or after the
+    /// host calls it makes), so that a crash can say where it happened.
+    fn at_event(&mut self, _index: usize) {}
     /// Calls an export with a fresh termination budget.
     fn call(&mut self, name: &str, args: &[Value]) -> Result<Vec<Value>, Self::Trap>;
 }
@@ -82,6 +85,7 @@ impl<V: Vm> Run<'_, V> {
         host.effective_context = context;
         host.now_nanos = host.now_nanos.saturating_add(CALLBACK_NANOS);
         let args = i32s(args);
+        self.vm.at_event(self.events.len());
         let result = self.vm.call(name, &args);
         let calls = self.vm.host().take_calls();
         self.events.extend(calls.into_iter().map(|c| Event::Host {

@@ -36,7 +36,7 @@ pub enum Outcome<T> {
 }
 
 /// How a host function ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HostResult {
     /// A status (or WASI errno).

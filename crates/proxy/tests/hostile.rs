@@ -380,6 +380,51 @@ fn shared_data_queues_and_metrics_follow_the_abi() {
     );
 }
 
+/// Every entry of the host-function table reaches its own implementation: called with
+/// arguments of its signature it is recorded under its name, answers with results of its
+/// declared types, and is never the fallback for functions the host lacks.
+#[test]
+fn every_listed_host_function_is_dispatched() {
+    assert!(HOST_FUNCTIONS.len() > 40);
+    for function in HOST_FUNCTIONS {
+        let mut guest = FakeGuest::new(Allocator::Bump);
+        let import = format!(
+            r#"(module (import "{}" "{}" (func)))"#,
+            function.module, function.name
+        );
+        let resolved = wasmdiff_proxy::resolve_imports(&wat::parse_str(&import).unwrap());
+        assert_eq!(resolved.unwrap(), [function], "{}", function.name);
+        let args: Vec<Value> = function.params.iter().map(|t| Value::zero(*t)).collect();
+        let returned = wasmdiff_proxy::host::call(&mut guest, function, &args);
+        let calls = guest.host.take_calls();
+        assert_eq!(calls.len(), 1, "{}", function.name);
+        assert_eq!(calls[0].name, function.name);
+        match (&calls[0].result, returned) {
+            (HostResult::Status(code), Ok(values)) => {
+                assert_ne!(
+                    *code,
+                    status::UNIMPLEMENTED,
+                    "{} falls through to the fallback",
+                    function.name
+                );
+                let types: Vec<_> = values.iter().map(Value::ty).collect();
+                assert_eq!(types, function.results, "{}", function.name);
+            }
+            (HostResult::Done, Ok(values)) => {
+                assert!(
+                    values.is_empty() && function.results.is_empty(),
+                    "{}",
+                    function.name
+                )
+            }
+            (HostResult::Trap(why), Err(_)) => {
+                assert_eq!(function.name, "proc_exit", "{why}")
+            }
+            (result, returned) => panic!("{}: {result:?} but {returned:?}", function.name),
+        }
+    }
+}
+
 #[test]
 fn every_host_function_is_known_and_unknown_imports_are_named() {
     assert!(host_function("env", "proxy_log").is_some());

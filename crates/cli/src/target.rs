@@ -1,0 +1,26 @@
+//! The `--target` option: what a campaign tests, or what a fuzz artifact was made for.
+
+use clap::ValueEnum;
+use wasmdiff_harness::Target;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TargetArg {
+    /// Random modules, and modules around single instructions, run through calls.
+    Modules,
+    /// proxy-wasm filters (random, and built with the Rust SDK) driven through scenarios.
+    ProxyWasm,
+    /// Modules that are sometimes invalid (mutated, bytes flipped): who accepts them.
+    Validation,
+    /// The corner sweep alone, once: every instruction against its operands' corner values.
+    Sweep,
+}
+
+impl From<TargetArg> for Target {
+    fn from(arg: TargetArg) -> Target {
+        match arg {
+            TargetArg::Modules | TargetArg::Sweep => Target::Modules,
+            TargetArg::ProxyWasm => Target::ProxyWasm,
+            TargetArg::Validation => Target::Validation,
+        }
+    }
+}
