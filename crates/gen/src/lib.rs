@@ -6,6 +6,7 @@ pub mod features;
 pub mod mutate;
 pub mod plan;
 pub mod proxy;
+pub mod rewrite;
 pub mod rng;
 pub mod single;
 pub mod swarm;
