@@ -225,9 +225,11 @@ fn guard_memory_grow(module: &[u8]) -> Option<Vec<u8>> {
     let maximum = maximum.flatten().unwrap_or(65536) as i64;
     rewrite_with_scratch(module, &[wasm_encoder::ValType::I32], |delta, op| {
         matches!(op, Operator::MemoryGrow { mem: 0 }).then(|| {
+            // The size as `memory.grow 0` gives it: wasm3's `memory.size` has a bug of its own.
             Splice::Replace(vec![
                 Instruction::LocalSet(delta),
-                Instruction::MemorySize(0),
+                Instruction::I32Const(0),
+                Instruction::MemoryGrow(0),
                 Instruction::I64ExtendI32U,
                 Instruction::LocalGet(delta),
                 Instruction::I64ExtendI32U,
