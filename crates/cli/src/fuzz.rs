@@ -49,6 +49,10 @@ pub struct FuzzArgs {
     /// Candidates to try at most when shrinking one finding.
     #[arg(long, default_value_t = ShrinkBudget::default().evaluations)]
     shrink_evaluations: usize,
+    /// Where the mutate target's seed modules are: `.wast` scripts (the spec test suite) and
+    /// `.wasm` files below these paths (default: corpus/regressions).
+    #[arg(long)]
+    seeds: Vec<PathBuf>,
     /// Leave the corner sweep out of a modules campaign (by default one chunk of it runs
     /// every eighth input, until the sweep is done).
     #[arg(long)]
@@ -97,6 +101,34 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         args.max_input_len >= 1,
         "--max-input-len must be at least 1"
     );
+    let seeds = match target {
+        Target::Mutate => {
+            let paths = match args.seeds.is_empty() {
+                true => vec![PathBuf::from("corpus/regressions")],
+                false => args.seeds.clone(),
+            };
+            let mut seeds = Vec::new();
+            for path in &paths {
+                for module in wasmdiff_harness::seeds::load(path)? {
+                    if !seeds.contains(&module) {
+                        seeds.push(module);
+                    }
+                }
+            }
+            anyhow::ensure!(
+                !seeds.is_empty(),
+                "no seed modules (valid, without imports) in {}",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("{} seed modules", seeds.len());
+            seeds
+        }
+        _ => Vec::new(),
+    };
     let seed = args.seed.unwrap_or_else(inputs::fresh_seed);
     let names: Vec<&str> = engines.iter().map(|s| s.name).collect();
     println!(
@@ -145,6 +177,7 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         max_input_len: args.max_input_len,
         target,
         sweep,
+        seeds: std::sync::Arc::new(seeds),
         shrink: (!args.no_shrink).then(|| ShrinkBudget {
             evaluations: args.shrink_evaluations,
             interrupt: Some(stop_shrinking),

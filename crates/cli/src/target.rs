@@ -13,6 +13,9 @@ pub enum TargetArg {
     Validation,
     /// The corner sweep alone, once: every instruction against its operands' corner values.
     Sweep,
+    /// Seed modules (`--seeds`: the spec suite's scripts, regression cases) changed by
+    /// wasm-mutate and called with edge values.
+    Mutate,
 }
 
 impl From<TargetArg> for Target {
@@ -21,6 +24,7 @@ impl From<TargetArg> for Target {
             TargetArg::Modules | TargetArg::Sweep => Target::Modules,
             TargetArg::ProxyWasm => Target::ProxyWasm,
             TargetArg::Validation => Target::Validation,
+            TargetArg::Mutate => Target::Mutate,
         }
     }
 }

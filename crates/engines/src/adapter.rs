@@ -16,7 +16,7 @@ use wasm_encoder::{
     MemArg, TypeSection,
 };
 
-use wasmdiff_gen::{Invocation, Plan, ValType, Value};
+use wasmdiff_gen::{Features, Invocation, Plan, ValType, Value};
 use wasmparser::{ExternalKind, Payload, Validator, WasmFeatures};
 
 use crate::outcome::{
@@ -357,17 +357,23 @@ pub enum Job {
     /// Run the adapted module's calls and read its state.
     Run(Adapted),
     /// Only say whether the engine accepts the module as it is: the plan is to validate, or
-    /// the module is invalid with every feature (so no engine can run it).
+    /// the module is invalid with the engine's features (so it must refuse it).
     Validate,
     /// The harness failed the engine: this is its outcome.
     Failed(Execution),
 }
 
 impl Job {
-    pub fn of(module: &[u8], plan: &Plan, options: Options) -> Job {
+    /// What an engine of `features` does with `plan` on `module`.
+    pub fn of(module: &[u8], plan: &Plan, options: Options, features: &Features) -> Job {
         let Plan::Calls(invocations) = plan else {
             return Job::Validate;
         };
+        // A module invalid with the engine's own features is one for it to refuse (it sits
+        // out such modules when another engine's features make them valid).
+        if features.validate(module).is_err() {
+            return Job::Validate;
+        }
         match adapt(module, invocations, options) {
             Ok(adapted) => Job::Run(adapted),
             Err(AdaptError::Invalid(_)) => Job::Validate,

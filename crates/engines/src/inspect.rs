@@ -35,3 +35,42 @@ pub fn has_name_with_nul(module: &[u8]) -> bool {
             _ => false,
         })
 }
+
+/// Whether the module declares or imports exception tags (the exception-handling proposal).
+#[cfg(feature = "v8")]
+pub fn has_tags(module: &[u8]) -> bool {
+    Parser::new(0)
+        .parse_all(module)
+        .any(|payload| match payload {
+            Ok(Payload::TagSection(_)) => true,
+            Ok(Payload::ImportSection(reader)) => reader
+                .into_imports()
+                .any(|i| i.is_ok_and(|i| matches!(i.ty, TypeRef::Tag(_)))),
+            _ => false,
+        })
+}
+
+/// The largest page count a memory of the module declares (initial or maximum).
+#[cfg(feature = "v8")]
+pub fn largest_memory_pages(module: &[u8]) -> u64 {
+    let pages = |m: wasmparser::MemoryType| m.maximum.unwrap_or(m.initial).max(m.initial);
+    Parser::new(0)
+        .parse_all(module)
+        .map(|payload| match payload {
+            Ok(Payload::MemorySection(reader)) => {
+                reader.into_iter().flatten().map(pages).max().unwrap_or(0)
+            }
+            Ok(Payload::ImportSection(reader)) => reader
+                .into_imports()
+                .flatten()
+                .filter_map(|i| match i.ty {
+                    TypeRef::Memory(m) => Some(pages(m)),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}

@@ -36,11 +36,11 @@ use serde::Serialize;
 use wasmdiff_gen::{Features, Plan};
 
 pub use limits::Limits;
-/// Module rewriting lives with generation, below the engines; their workarounds use it.
-pub use wasmdiff_gen::rewrite;
 pub use lineup::Lineup;
 pub use outcome::{CallOutcome, CrashKind, Execution, ExportState, ExportValue, Trap, TrapKind};
 pub use progress::Stage;
+/// Module rewriting lives with generation, below the engines; their workarounds use it.
+pub use wasmdiff_gen::rewrite;
 
 /// A Wasm engine in one configuration.
 pub trait Engine {

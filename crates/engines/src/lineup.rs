@@ -157,10 +157,16 @@ impl Lineup {
         let valid = own.iter().flatten().any(Result::is_ok);
         own.into_iter()
             .zip(refusals)
-            .map(|(own, refusal)| match (own, refusal) {
+            .zip(&self.members)
+            .map(|((own, refusal), member)| match (own, refusal) {
                 (_, Some(refusal)) => Some(refusal),
                 (Some(Err(e)), None) if valid => {
                     Some(format!("the module needs features it lacks ({e})"))
+                }
+                // Refusing a module takes validating it; an engine that compiles lazily
+                // cannot say.
+                (Some(Err(_)), None) if !member.spec.abilities.validation => {
+                    Some("the module is invalid, and it does not validate modules up front".into())
                 }
                 _ => None,
             })

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use wasmdiff_gen::{Features, Plan};
 
 use crate::adapter::{Adapted, Answers, Job, Options};
-use crate::inspect::has_table64;
+use crate::inspect::{has_table64, has_tags, largest_memory_pages};
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Child, Failure};
 use crate::progress::{Progress, Stage};
@@ -42,8 +42,13 @@ const FEATURES: Features = Features {
     tail_call: true,
     extended_const: true,
     memory64: true,
+    // Shared memories and atomics are on by default in node 20.
+    threads: true,
     ..Features::NONE
 };
+
+/// V8 11.3's largest memory, in 64 KiB pages (16 GiB; a 32-bit memory cannot exceed 65536).
+const MAX_MEMORY_PAGES: u64 = 262_144;
 
 const ABILITIES: Abilities = Abilities {
     modules: true,
@@ -186,7 +191,22 @@ impl V8 {
                 reason: "node 20's V8 has no 64-bit tables".to_string(),
             });
         }
-        let adapted = match Job::of(module, plan, Options { tables: true }) {
+        // An implementation limit (which the spec allows), not a bug: V8 refuses such modules.
+        if largest_memory_pages(module) > MAX_MEMORY_PAGES {
+            return Err(Execution::Skipped {
+                reason: format!(
+                    "a memory beyond V8's implementation limit of {MAX_MEMORY_PAGES} pages"
+                ),
+            });
+        }
+        // Its exception handling is the legacy proposal: it takes tags that the others, by
+        // their features, refuse, and lacks `try_table`.
+        if has_tags(module) {
+            return Err(Execution::Skipped {
+                reason: "node 20's V8 has only the legacy exception-handling proposal".to_string(),
+            });
+        }
+        let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
             Job::Run(adapted) => Some(adapted),
             Job::Validate => None,
             Job::Failed(execution) => return Err(execution),

@@ -18,7 +18,7 @@ use crate::inspect::has_table64;
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Run, describe};
 use crate::progress::Stage;
-use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
+use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits};
 
 /// Proposals WABT 1.0.32 has on by default, plus those enabled by [`FLAGS`]. Not memory64:
 /// 1.0.32 reads 64-bit load offsets and data segment offsets as 32-bit.
@@ -54,7 +54,25 @@ pub const SPEC: EngineSpec = EngineSpec {
     },
     isolation: Isolation::External,
     default: true,
-    known_bugs: &[],
+    known_bugs: &[
+        KnownBug {
+            id: "wabt-1.0.32-huge-table-grow-aborts",
+            description: "`table.grow` of a table without a maximum by billions of elements throws std::bad_alloc, which ends the interpreter (where growth may fail with -1)",
+            // Growth past the harness's table cap answers -1 first: what the spec allows.
+            workaround: |module| {
+                crate::rewrite::bounded_table_growth(
+                    module,
+                    Limits::default().table_elements as u32,
+                )
+            },
+        },
+        KnownBug {
+            id: "wabt-1.0.32-name-section",
+            description: "a module is refused for its name section (one placed before other sections, or names that are not UTF-8), which the spec says must never make a module invalid",
+            // Without its custom sections a module means the same.
+            workaround: crate::rewrite::without_custom_sections,
+        },
+    ],
     available,
     build: |limits| Ok(Box::new(Wabt::new(limits)?)),
 };
@@ -126,7 +144,7 @@ impl Wabt {
                 reason: "WABT 1.0.32 has no 64-bit tables".to_string(),
             });
         }
-        let adapted = match Job::of(module, plan, Options { tables: true }) {
+        let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
             Job::Run(adapted) => Some(adapted),
             Job::Validate => None,
             Job::Failed(execution) => return Err(execution),

@@ -17,7 +17,7 @@ use crate::adapter::{AdaptedInstance, Job, Options};
 use crate::inspect::has_name_with_nul;
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
-use crate::{Abilities, Engine, EngineSpec, Isolation, always_available};
+use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, always_available};
 
 const FEATURES: Features = Features {
     saturating_float_to_int: true,
@@ -43,7 +43,12 @@ pub const SPEC: EngineSpec = EngineSpec {
     },
     isolation: Isolation::Required,
     default: true,
-    known_bugs: &[],
+    known_bugs: &[KnownBug {
+        id: "wamr-2.4.3-value-after-dead-code",
+        description: "after a block that ends in dead code (`block br 0 … end`), the fast interpreter returns the wrong value: the upper half of an f64 where an f32 lies beneath it on the stack",
+        // Dead code does nothing: without it the module means the same.
+        workaround: crate::rewrite::without_dead_code,
+    }],
     available: always_available,
     build: |limits| {
         start_runtime()?;
@@ -80,7 +85,7 @@ impl Engine for Wamr {
                     .to_string(),
             };
         }
-        let adapted = match Job::of(module, plan, Options { tables: true }) {
+        let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
             Job::Run(adapted) => adapted,
             Job::Validate => {
                 return match Loaded::new(module) {

@@ -55,6 +55,37 @@ const KNOWN_BUGS: &[KnownBug] = &[
         workaround: guard_memory_grow,
     },
     KnownBug {
+        id: "wasm3-0.4.7-explicit-table-zero",
+        description: "an active element segment of functions that names table 0 explicitly (the encoding with a table index, valid since bulk memory) is refused: \"element table index must be zero for MVP\"",
+        // The same segment in the encoding without a table index means the same.
+        workaround: implicit_table_zero,
+    },
+    KnownBug {
+        id: "wasm3-0.4.7-dead-memory-op",
+        description: "`memory.size` or `memory.grow` in unreachable code (after `br`, say) corrupts the function's result: it returns another value's bits, a parameter's",
+        // Dead code does nothing: without it the module means the same.
+        workaround: crate::rewrite::without_dead_code,
+    },
+    KnownBug {
+        id: "wasm3-0.4.7-branch-out-of-loop",
+        description: "a branch to the function's own label from inside a `loop` that holds a value of its own (`loop (result f32) … i32.const 1 br 1`) returns 0, not the value branched with",
+        // Inside a block of its results, a body branches to the block instead: the same
+        // meaning, and the shape wasm3 gets right.
+        workaround: crate::rewrite::bodies_in_blocks,
+    },
+    KnownBug {
+        id: "wasm3-0.4.7-name-section",
+        description: "a module is refused for a malformed name section (\"invalid sub-section size\"), which the spec says must never make a module invalid",
+        // Without its custom sections a module means the same.
+        workaround: crate::rewrite::without_custom_sections,
+    },
+    KnownBug {
+        id: "wasm3-0.4.7-empty-memory-section",
+        description: "a memory section with no memories is refused (\"Wasm MVP can only define one memory per module\")",
+        // Without its empty sections a module means the same.
+        workaround: crate::rewrite::without_empty_sections,
+    },
+    KnownBug {
         id: "wasm3-0.4.7-start-trap-crash",
         description: "a trap in the start function (or in a segment initializer) ends the process with SIGSEGV",
         // Without its start function a module instantiates without running it.
@@ -97,7 +128,7 @@ impl Engine for Wasm3 {
             Ok(runtime) => runtime,
             Err(e) => return Execution::panicked(format!("cannot start wasm3: {e}")),
         };
-        let adapted = match Job::of(module, plan, Options { tables: false }) {
+        let adapted = match Job::of(module, plan, Options { tables: false }, &FEATURES) {
             Job::Run(adapted) => adapted,
             Job::Validate => {
                 return match runtime.parse_and_load_module(module.to_vec()) {
@@ -245,6 +276,41 @@ fn guard_memory_grow(module: &[u8]) -> Option<Vec<u8>> {
             ])
         })
     })
+}
+
+/// `module` with its active element segments of functions for table 0 encoded without the
+/// table index, as the MVP encodes them.
+fn implicit_table_zero(module: &[u8]) -> Option<Vec<u8>> {
+    struct Implicit;
+    impl Reencode for Implicit {
+        type Error = Infallible;
+
+        fn parse_element(
+            &mut self,
+            elements: &mut ElementSection,
+            element: wasmparser::Element<'_>,
+        ) -> Result<(), reencode::Error<Infallible>> {
+            if let (
+                ElementKind::Active {
+                    table_index: Some(0),
+                    offset_expr,
+                },
+                ElementItems::Functions(_),
+            ) = (&element.kind, &element.items)
+            {
+                let offset = self.const_expr(offset_expr.clone())?;
+                let items = self.element_items(element.items.clone())?;
+                elements.active(None, &offset, items);
+                return Ok(());
+            }
+            reencode::utils::parse_element(self, elements, element)
+        }
+    }
+    let mut out = wasm_encoder::Module::new();
+    Implicit
+        .parse_core_module(&mut out, wasmparser::Parser::new(0), module)
+        .ok()?;
+    Some(out.finish())
 }
 
 /// `module` without its active element segments for table 0 that are empty or end past the

@@ -39,7 +39,6 @@ fn nans_from_arithmetic_are_made_canonical_or_flipped_and_nothing_else_changes()
         run(&flip_nan_signs(&module).unwrap()) ^ abs,
         as_is ^ 0x8000_0000
     );
-    let plain =
-        wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 7))"#).unwrap();
+    let plain = wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 7))"#).unwrap();
     assert_eq!(run(&canonicalize_nans(&plain).unwrap()), 7);
 }

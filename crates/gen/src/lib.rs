@@ -40,9 +40,20 @@ pub enum Generator {
     ByteFlips,
     /// Part of the corner sweep: a chunk of tuples, or one tuple of it.
     Sweep,
+    /// A seed module (the spec test suite's, a regression case's) changed by wasm-mutate.
+    MutatedSeed,
 }
 
 impl Generator {
+    /// Whether this generator's cases come from input bytes alone, so that a smaller input
+    /// makes a smaller case of it (files, sweep chunks and mutated seeds do not shrink so).
+    pub fn shrinks_by_input(&self) -> bool {
+        !matches!(
+            self,
+            Generator::File | Generator::Sweep | Generator::MutatedSeed
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Generator::WasmSmith => "wasm-smith",
@@ -53,6 +64,7 @@ impl Generator {
             Generator::WasmMutate => "wasm-mutate",
             Generator::ByteFlips => "byte-flips",
             Generator::Sweep => "sweep",
+            Generator::MutatedSeed => "mutated-seed",
         }
     }
 }
@@ -171,7 +183,7 @@ pub fn choose_generator(data: &mut Vec<u8>, generator: Generator) {
         Generator::Instructions | Generator::SdkFilter | Generator::WasmMutate => {
             data[HEADER] &= !1
         }
-        Generator::File | Generator::Sweep => {
+        Generator::File | Generator::Sweep | Generator::MutatedSeed => {
             panic!("{} modules come from no random generator", generator.name())
         }
     }

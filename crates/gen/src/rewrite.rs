@@ -42,6 +42,17 @@ struct Rewriter<F> {
 impl<F: FnMut(Position, &Operator<'_>) -> Option<Splice>> Reencode for Rewriter<F> {
     type Error = Infallible;
 
+    /// Custom sections go as they are: the name section is not parsed again (and a malformed
+    /// one stays malformed, as an engine saw it).
+    fn parse_custom_section(
+        &mut self,
+        module: &mut wasm_encoder::Module,
+        section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), reencode::Error<Infallible>> {
+        module.section(&self.custom_section(section)?);
+        Ok(())
+    }
+
     fn parse_function_body(
         &mut self,
         code: &mut CodeSection,
@@ -161,6 +172,191 @@ pub fn rewrite_instructions(
     reencode(module, |_, op| splice(op))
 }
 
+/// `module` without its dead code: the instructions after an unconditional branch (`br`,
+/// `br_table`, `return`, `unreachable`, a tail call, `throw`) up to the end of their block.
+/// The same module for the spec; engines with bugs in unreachable code see none. `None` if
+/// the module does not validate.
+pub fn without_dead_code(module: &[u8]) -> Option<Vec<u8>> {
+    use Operator::*;
+    // Inside dead code: how many blocks deep it has opened since.
+    let mut dead: Option<usize> = None;
+    let drop = || Some(Splice::Replace(Vec::new()));
+    rewrite_instructions(module, |op| match (dead, op) {
+        (
+            None,
+            Br { .. }
+            | BrTable { .. }
+            | Return
+            | Unreachable
+            | ReturnCall { .. }
+            | ReturnCallIndirect { .. }
+            | ReturnCallRef { .. }
+            | Throw { .. }
+            | ThrowRef
+            | Rethrow { .. },
+        ) => {
+            dead = Some(0);
+            None
+        }
+        (None, _) => None,
+        (Some(depth), Block { .. } | Loop { .. } | If { .. } | Try { .. } | TryTable { .. }) => {
+            dead = Some(depth + 1);
+            drop()
+        }
+        (Some(0), End | Else | Catch { .. } | CatchAll | Delegate { .. }) => {
+            dead = None;
+            None
+        }
+        (Some(depth), End | Delegate { .. }) => {
+            dead = Some(depth - 1);
+            drop()
+        }
+        (Some(_), _) => drop(),
+    })
+}
+
+/// `module` with each function's body inside a block of the function's result type, so that a
+/// branch to the function's own label becomes a branch to that block (whose end the function
+/// then reaches). The same module for the spec. Functions of several results are left as they
+/// are (their block would need a type of its own). `None` if the module does not validate.
+pub fn bodies_in_blocks(module: &[u8]) -> Option<Vec<u8>> {
+    let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(module)
+        .ok()?;
+    let types = types.as_ref();
+    let lengths = body_lengths(module);
+    let imported = types.function_count() - lengths.len() as u32;
+    let mut blocks = Vec::with_capacity(lengths.len());
+    for f in imported..types.function_count() {
+        let results = types[types.core_function_at(f)].unwrap_func().results();
+        blocks.push(match results {
+            [] => Some(wasm_encoder::BlockType::Empty),
+            [one] => Some(wasm_encoder::BlockType::Result(
+                wasm_encoder::reencode::RoundtripReencoder
+                    .val_type(*one)
+                    .ok()?,
+            )),
+            _ => None,
+        });
+    }
+    reencode(module, |at, _| {
+        let block = blocks[at.body]?;
+        match at.instruction {
+            0 => Some(Splice::Around {
+                before: vec![Instruction::Block(block)],
+                after: Vec::new(),
+            }),
+            i if i + 1 == lengths[at.body] => Some(Splice::Around {
+                before: vec![Instruction::End],
+                after: Vec::new(),
+            }),
+            _ => None,
+        }
+    })
+    .filter(|rewritten| validates(rewritten))
+}
+
+/// `module` without its custom sections (names, producers, …): the same module for the spec,
+/// which says a custom section's contents or place must never make a module invalid. `None`
+/// if it cannot be read.
+pub fn without_custom_sections(module: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::Encode;
+    let mut out = module.get(..8)?.to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let Some((id, range)) = payload.ok()?.as_section() else {
+            continue;
+        };
+        if id != 0 {
+            let content = module.get(range.start as usize..range.end as usize)?;
+            out.push(id);
+            (content.len() as u32).encode(&mut out);
+            out.extend_from_slice(content);
+        }
+    }
+    Some(out)
+}
+
+/// `module` without its empty vector sections (no types, no memories, …; not the data count):
+/// the same module. `None` if it cannot be read.
+pub fn without_empty_sections(module: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::Encode;
+    const DATA_COUNT: u8 = 12;
+    const START: u8 = 8;
+    let mut out = module.get(..8)?.to_vec();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let Some((id, range)) = payload.ok()?.as_section() else {
+            continue;
+        };
+        let content = module.get(range.start as usize..range.end as usize)?;
+        let vector = !matches!(id, 0 | START | DATA_COUNT);
+        let empty = wasmparser::BinaryReader::new(content, 0)
+            .read_var_u32()
+            .ok()
+            == Some(0);
+        if !(vector && empty) {
+            out.push(id);
+            (content.len() as u32).encode(&mut out);
+            out.extend_from_slice(content);
+        }
+    }
+    Some(out)
+}
+
+/// `module` with each `table.grow` (of a 32-bit table of funcref or externref) by more than
+/// `limit` elements answering -1 without growing: what the spec allows any growth to do, for
+/// engines that try such growth and die of it. `None` if the module does not validate.
+pub fn bounded_table_growth(module: &[u8], limit: u32) -> Option<Vec<u8>> {
+    use wasm_encoder::{BlockType, RefType, ValType as V};
+    let mut tables: Vec<Option<RefType>> = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let table = |ty: wasmparser::TableType| match (ty.table64, ty.element_type) {
+            (false, t) if t == wasmparser::RefType::FUNCREF => Some(RefType::FUNCREF),
+            (false, t) if t == wasmparser::RefType::EXTERNREF => Some(RefType::EXTERNREF),
+            _ => None,
+        };
+        match payload.ok()? {
+            wasmparser::Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if let wasmparser::TypeRef::Table(ty) = import.ok()?.ty {
+                        tables.push(table(ty));
+                    }
+                }
+            }
+            wasmparser::Payload::TableSection(reader) => {
+                for t in reader {
+                    tables.push(table(t.ok()?.ty));
+                }
+            }
+            _ => {}
+        }
+    }
+    let scratch = [V::I32, V::Ref(RefType::FUNCREF), V::Ref(RefType::EXTERNREF)];
+    rewrite_with_scratch(module, &scratch, |first, op| {
+        let Operator::TableGrow { table } = op else {
+            return None;
+        };
+        let element = tables.get(*table as usize).copied().flatten()?;
+        let (delta, init) = match element == RefType::FUNCREF {
+            true => (first, first + 1),
+            false => (first, first + 2),
+        };
+        Some(Splice::Replace(vec![
+            Instruction::LocalSet(delta),
+            Instruction::LocalSet(init),
+            Instruction::LocalGet(delta),
+            Instruction::I32Const(limit as i32),
+            Instruction::I32GtU,
+            Instruction::If(BlockType::Result(V::I32)),
+            Instruction::I32Const(-1),
+            Instruction::Else,
+            Instruction::LocalGet(init),
+            Instruction::LocalGet(delta),
+            Instruction::TableGrow(*table),
+            Instruction::End,
+        ]))
+    })
+}
+
 /// How many instructions each function body of `module` holds (its final `end` included).
 pub fn body_lengths(module: &[u8]) -> Vec<usize> {
     wasmparser::Parser::new(0)
@@ -227,10 +423,7 @@ pub fn canonicalize_nans(module: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// [`canonicalize_nans`] after the float operations `only` picks alone.
-pub fn canonicalize_nans_after(
-    module: &[u8],
-    only: fn(&Operator<'_>) -> bool,
-) -> Option<Vec<u8>> {
+pub fn canonicalize_nans_after(module: &[u8], only: fn(&Operator<'_>) -> bool) -> Option<Vec<u8>> {
     rewrite_nans(module, NanRewrite::Canonicalize, only)
 }
 

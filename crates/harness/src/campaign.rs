@@ -47,6 +47,8 @@ pub struct CampaignConfig {
     pub target: Target,
     /// Where the corner sweep's chunks go among the inputs (modules campaigns only).
     pub sweep: SweepPlan,
+    /// The modules a mutate campaign changes.
+    pub seeds: Arc<Vec<Vec<u8>>>,
 }
 
 /// How a campaign runs the corner sweep ([`crate::sweep`]) among its inputs. The campaign
@@ -484,7 +486,8 @@ impl Shared {
 
 fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     let config = &shared.config;
-    let mut differential = Differential::for_target(&config.engines, config.limits, config.target)?;
+    let mut differential = Differential::for_target(&config.engines, config.limits, config.target)?
+        .with_seeds(Arc::clone(&config.seeds));
     let mut in_flight = InFlight::open(&config.out, worker)?;
     // The sweep's own engines (see `Limits::for_terminating_code`), while the sweep lasts.
     let mut sweeper: Option<Differential> = None;
@@ -646,7 +649,8 @@ fn shrink_queued(
         &shared.config.engines,
         shared.config.limits,
         shared.config.target,
-    )?;
+    )?
+    .with_seeds(Arc::clone(&shared.config.seeds));
     for dir in queue {
         if budget
             .interrupt
@@ -685,7 +689,8 @@ pub fn run(
 ) -> anyhow::Result<Stats> {
     fs::create_dir_all(&config.out)
         .with_context(|| format!("cannot create {}", config.out.display()))?;
-    let probe = Differential::for_target(&config.engines, config.limits, config.target)?;
+    let probe = Differential::for_target(&config.engines, config.limits, config.target)?
+        .with_seeds(Arc::clone(&config.seeds));
     let recovered = recover_in_flight(&config, &probe)?;
     drop(probe);
     let mut stats = Stats::new(&config.engines);

@@ -25,6 +25,9 @@ pub enum Target {
     ProxyWasm,
     /// Modules that are sometimes invalid; whether each engine accepts them compared.
     Validation,
+    /// Seed modules (the spec suite's, regression cases') changed by wasm-mutate, run through
+    /// calls like modules.
+    Mutate,
 }
 
 impl Target {
@@ -40,14 +43,19 @@ impl Target {
     /// A plan of the kind this target makes, to ask engines whether they can carry it out.
     pub fn sample_plan(&self) -> Plan {
         match self {
-            Target::Modules => Plan::Calls(Vec::new()),
+            Target::Modules | Target::Mutate => Plan::Calls(Vec::new()),
             Target::ProxyWasm => Plan::Proxy(Default::default()),
             Target::Validation => Plan::Validate,
         }
     }
 
     /// Every target, in order.
-    pub const ALL: [Target; 3] = [Target::Modules, Target::ProxyWasm, Target::Validation];
+    pub const ALL: [Target; 4] = [
+        Target::Modules,
+        Target::ProxyWasm,
+        Target::Validation,
+        Target::Mutate,
+    ];
 
     /// The cargo-fuzz target that fuzzes this target (`fuzz/fuzz_targets/<name>.rs`), which
     /// is also the name of its artifact directory.
@@ -56,6 +64,7 @@ impl Target {
             Target::Modules => "differential",
             Target::ProxyWasm => "proxy_wasm",
             Target::Validation => "validation",
+            Target::Mutate => "mutate",
         }
     }
 
@@ -81,6 +90,8 @@ pub struct Differential {
     target: Target,
     /// The SDK filters, for the proxy-wasm target.
     sdk_filters: Vec<&'static [u8]>,
+    /// The modules the mutate target changes.
+    seeds: std::sync::Arc<Vec<Vec<u8>>>,
 }
 
 impl Differential {
@@ -102,7 +113,7 @@ impl Differential {
         let lineup = Lineup::new(specs, limits)?;
         let menu = lineup.menu();
         let sdk_filters = match target {
-            Target::Modules | Target::Validation => Vec::new(),
+            Target::Modules | Target::Validation | Target::Mutate => Vec::new(),
             Target::ProxyWasm => wasmdiff_filters::all()
                 .into_iter()
                 .map(|f| f.wasm)
@@ -113,7 +124,14 @@ impl Differential {
             menu,
             target,
             sdk_filters,
+            seeds: Default::default(),
         })
+    }
+
+    /// The same, with the seed modules the mutate target changes.
+    pub fn with_seeds(mut self, seeds: std::sync::Arc<Vec<Vec<u8>>>) -> Differential {
+        self.seeds = seeds;
+        self
     }
 
     pub fn lineup(&self) -> &Lineup {
@@ -130,6 +148,12 @@ impl Differential {
             Target::Modules => wasmdiff_gen::generate(data, &self.menu),
             Target::ProxyWasm => wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters),
             Target::Validation => wasmdiff_gen::generate_validation(data, &self.menu),
+            // A fuzzer's structure-aware mutator gives modules themselves (see
+            // `wasmdiff_gen::mutate::mutate_for_fuzzer`); a campaign, seed picks and mutations.
+            Target::Mutate if data.starts_with(b"\0asm") => {
+                wasmdiff_gen::mutate::module_input(data)
+            }
+            Target::Mutate => wasmdiff_gen::mutate::mutated_seed(data, &self.seeds),
         }
     }
 
@@ -207,20 +231,27 @@ impl Differential {
         self.run(&changed).1.divergence().is_some()
     }
 
-    /// Whether the engines agree on `case` once the bugs' workarounds are applied.
+    /// Whether the engines no longer diverge on `case` once the bugs' workarounds are applied
+    /// (they agree, or every one reaches a limit first). One bug's
+    /// workaround must apply; of several, those that do not apply leave the module as it is.
     fn agrees_with(&mut self, case: &TestCase, bugs: &[&KnownBug]) -> bool {
         let mut module = case.module.clone();
         for bug in bugs {
             match (bug.workaround)(&module) {
                 Some(patched) => module = patched,
+                None if bugs.len() > 1 => {}
                 None => return false,
             }
         }
+        // Agreement, or a comparison that stops where every engine reaches a limit: the
+        // divergence itself is gone.
         self.run(&TestCase {
             module,
             ..case.clone()
         })
-        .1 == Verdict::Agree
+        .1
+        .divergence()
+        .is_none()
     }
 
     /// What a verdict on `case` means once explained: a divergence that NaN canonicalization

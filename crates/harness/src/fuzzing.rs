@@ -51,3 +51,10 @@ pub fn check(target: Target, data: &[u8]) -> Option<String> {
         ))
     })
 }
+
+/// The structure-aware mutation of a fuzz target over modules: `data` (a module) changed by
+/// wasm-mutate, valid and at most `max_size` bytes; `None` when that is not to be had (the
+/// target then lets libFuzzer mutate the bytes).
+pub fn mutate_module(data: &[u8], seed: u32, max_size: usize) -> Option<Vec<u8>> {
+    wasmdiff_gen::mutate::mutate_for_fuzzer(data, seed, max_size)
+}

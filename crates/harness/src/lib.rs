@@ -6,6 +6,7 @@ pub mod differential;
 pub mod fuzzing;
 pub mod inputs;
 pub mod replay;
+pub mod seeds;
 pub mod shrink;
 pub mod sweep;
 pub mod wast;

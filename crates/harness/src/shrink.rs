@@ -26,7 +26,7 @@ use wasmdiff_cases::{
     Case, Existing, Report, SHRUNK_DIR, ShrinkRecord, Signature, Size, write_case,
 };
 use wasmdiff_engines::rewrite;
-use wasmdiff_gen::{Generator, Plan, TestCase, Value};
+use wasmdiff_gen::{Plan, TestCase, Value};
 
 use crate::differential::{Checked, Differential};
 
@@ -347,7 +347,7 @@ pub fn shrink(
     let mut case = original.case.clone();
     let mut input = input.map(<[u8]>::to_vec);
     if let Some(bytes) = input.clone()
-        && case.generator != Generator::File
+        && case.generator.shrinks_by_input()
     {
         let (bytes, regenerated) = shrinker.shrink_input(bytes, case.clone());
         // The module-level passes go on from the case the generator made for the smaller input.

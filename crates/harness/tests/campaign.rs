@@ -32,6 +32,7 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         shrink: None,
         target: Target::Modules,
         sweep: SweepPlan::Off,
+        seeds: Default::default(),
     }
 }
 

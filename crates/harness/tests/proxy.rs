@@ -34,6 +34,7 @@ fn proxy_campaign(
         shrink: None,
         target: Target::ProxyWasm,
         sweep: SweepPlan::Off,
+        seeds: Default::default(),
     };
     (
         campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap(),

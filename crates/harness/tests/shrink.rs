@@ -231,6 +231,7 @@ fn a_campaign_leaves_shrunk_cases_that_replay() {
         shrink: Some(ShrinkBudget::default()),
         target: Target::Modules,
         sweep: SweepPlan::Off,
+        seeds: Default::default(),
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(!stats.findings.is_empty());
@@ -280,5 +281,8 @@ fn no_nan_escapes_the_generated_modules_canonicalization() {
             escaped.push(index);
         }
     }
-    assert!(escaped.is_empty(), "NaN bits escaped on inputs {escaped:?} of seed 11");
+    assert!(
+        escaped.is_empty(),
+        "NaN bits escaped on inputs {escaped:?} of seed 11"
+    );
 }
