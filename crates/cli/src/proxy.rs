@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use wasmdiff_cases::{describe, read_module};
-use wasmdiff_gen::proxy::{Scenario, example_scenario};
+use wasmdiff_gen::proxy::{HostProfile, Scenario, example_scenario};
 use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
@@ -25,14 +25,21 @@ pub struct ProxyArgs {
     scenario: Option<PathBuf>,
     #[command(flatten)]
     engines: EngineArgs,
+    /// The proxy whose host behaviour to follow where hosts differ: envoy or nginx.
+    #[arg(long, default_value = "envoy", value_parser = parse_host)]
+    host: HostProfile,
     /// Print the scenario used, as JSON, and stop.
     #[arg(long)]
     print_scenario: bool,
 }
 
+pub fn parse_host(name: &str) -> Result<HostProfile, String> {
+    name.parse()
+}
+
 /// Exit status: 0 when the engines' traces agree, 1 when they differ, 2 on a bad input.
 pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
-    let scenario: Scenario = match &args.scenario {
+    let mut scenario: Scenario = match &args.scenario {
         Some(path) => {
             let json =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -41,6 +48,7 @@ pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         }
         None => example_scenario(),
     };
+    scenario.host = args.host;
     if args.print_scenario {
         println!("{}", serde_json::to_string_pretty(&scenario)?);
         return Ok(ExitCode::SUCCESS);
@@ -56,7 +64,9 @@ pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         }
         None => read_module(args.filter.as_ref())?,
     };
-    wasmdiff_proxy::resolve_imports(&module).map_err(anyhow::Error::msg)?;
+    // A filter that does not link under this host is a result, not a bad input: resolved
+    // against every profile's table, it must import host functions only.
+    wasmdiff_proxy::resolve_imports(&module, HostProfile::Envoy).map_err(anyhow::Error::msg)?;
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&module)
         .map_err(|e| anyhow::anyhow!("invalid module: {e}"))?;

@@ -66,7 +66,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let engines = args.engines.specs(target)?;
     let module = read_module(&args.file)?;
-    if let Ok(imports) = wasmdiff_proxy::resolve_imports(&module)
+    if let Ok(imports) = wasmdiff_proxy::resolve_imports(&module, Default::default())
         && let Some(first) = imports.first()
     {
         bail!(

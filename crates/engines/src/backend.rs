@@ -34,6 +34,7 @@ impl HostStop {
     pub fn of<T>(trap: HostTrap<T>) -> Result<HostStop, T> {
         match trap {
             HostTrap::Exit(code) => Ok(HostStop(format!("proc_exit({code})"))),
+            HostTrap::Refused(message) => Ok(HostStop(format!("host trap: {message}"))),
             HostTrap::Panic(message) => Ok(HostStop(format!("host panic in {message}"))),
             HostTrap::Guest(trap) => Err(trap),
         }
@@ -152,7 +153,7 @@ impl<B: Backend> Cached<B> {
     }
 
     fn run_proxy(&mut self, module: &[u8], scenario: &Scenario) -> Execution {
-        if let Err(message) = wasmdiff_proxy::resolve_imports(module) {
+        if let Err(message) = wasmdiff_proxy::resolve_imports(module, scenario.host) {
             return Execution::Rejected { message };
         }
         match self.session(module, Some(Host::new(scenario))) {

@@ -9,9 +9,9 @@
 
 use std::sync::Arc;
 
-use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
+use wasmdiff_gen::proxy::{HostFunction, host_imports};
 use wasmdiff_gen::{Features, RefHeap, Value};
-use wasmdiff_proxy::{Guest, Host};
+use wasmdiff_proxy::{Host, SliceGuest};
 use wasmer::sys::vm::TrapCode;
 use wasmer::sys::{CompilerConfig, Cranelift, EngineBuilder, Singlepass};
 use wasmer::{
@@ -184,7 +184,7 @@ impl Backend for Wasmer {
             },
         );
         let mut imports = Imports::new();
-        for function in HOST_FUNCTIONS {
+        for (module, function) in host_imports() {
             let ty = FunctionType::new(
                 function.params.iter().map(val_type).collect::<Vec<_>>(),
                 function.results.iter().map(val_type).collect::<Vec<_>>(),
@@ -192,7 +192,7 @@ impl Backend for Wasmer {
             let host = Function::new_with_env(&mut store, &env, ty, move |env, args| {
                 host_call(env, function, args)
             });
-            imports.define(function.module, function.name, host);
+            imports.define(module, function.name, host);
         }
         match wasmer::Instance::new(&mut store, module, &imports) {
             Ok(instance) => {
@@ -227,7 +227,7 @@ fn val_type(ty: &wasmdiff_gen::ValType) -> Type {
 /// A proxy-wasm host function, called by a filter.
 fn host_call(
     mut env: FunctionEnvMut<Env>,
-    function: &'static AbiFunction,
+    function: &'static HostFunction,
     params: &[wasmer::Value],
 ) -> Result<Vec<wasmer::Value>, RuntimeError> {
     let args: Vec<Value> = params.iter().map(from_val).collect();
@@ -242,7 +242,7 @@ fn host_call(
 /// The filter, as the host sees it during a host call.
 struct EnvGuest<'a, 'b>(&'a mut FunctionEnvMut<'b, Env>);
 
-impl Guest for EnvGuest<'_, '_> {
+impl SliceGuest for EnvGuest<'_, '_> {
     type Trap = RuntimeError;
 
     fn host(&mut self) -> &mut Host {

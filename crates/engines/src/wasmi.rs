@@ -1,8 +1,8 @@
 //! wasmi: the register-machine interpreter, with eager or lazy translation.
 
-use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
+use wasmdiff_gen::proxy::{HostFunction, host_imports};
 use wasmdiff_gen::{Features, RefHeap, Value};
-use wasmdiff_proxy::{Guest, Host};
+use wasmdiff_proxy::{Host, SliceGuest};
 use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
 use wasmi::{
     Caller, CompilationMode, Config, Extern, FuncType, Linker, Module, Ref, Store, TrapCode, Val,
@@ -142,14 +142,14 @@ impl Wasmi {
             .wasm_wide_arithmetic(FEATURES.wide_arithmetic);
         let engine = wasmi::Engine::new(&config);
         let mut linker = Linker::new(&engine);
-        for function in HOST_FUNCTIONS {
+        for (module, function) in host_imports() {
             let ty = FuncType::new(
                 function.params.iter().map(val_type),
                 function.results.iter().map(val_type),
             );
             linker
                 .func_new(
-                    function.module,
+                    module,
                     function.name,
                     ty,
                     move |mut caller, params, results| {
@@ -208,7 +208,7 @@ impl wasmi::errors::HostError for HostStop {}
 /// A proxy-wasm host function, called by a filter.
 fn host_call(
     caller: &mut Caller<'_, StoreData>,
-    function: &'static AbiFunction,
+    function: &'static HostFunction,
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), wasmi::Error> {
@@ -228,7 +228,7 @@ fn host_call(
 /// The filter, as the host sees it during a host call.
 struct CallerGuest<'a, 'b>(&'a mut Caller<'b, StoreData>);
 
-impl Guest for CallerGuest<'_, '_> {
+impl SliceGuest for CallerGuest<'_, '_> {
     type Trap = wasmi::Error;
 
     fn host(&mut self) -> &mut Host {

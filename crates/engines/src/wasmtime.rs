@@ -1,8 +1,8 @@
 //! wasmtime: Cranelift (optimizing and not), Winch, and the Pulley interpreter.
 
-use wasmdiff_gen::proxy::{AbiFunction, HOST_FUNCTIONS};
+use wasmdiff_gen::proxy::{HostFunction, host_imports};
 use wasmdiff_gen::{Features, RefHeap, Value};
-use wasmdiff_proxy::{Guest, Host};
+use wasmdiff_proxy::{Host, SliceGuest};
 use wasmtime::{
     Caller, Config, Extern, Func, FuncType, Linker, Module, OptLevel, Ref, Store, Strategy,
     Trap as WasmtimeTrap, Val, ValType,
@@ -162,7 +162,7 @@ impl Wasmtime {
         }
         let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut linker = Linker::new(&engine);
-        for function in HOST_FUNCTIONS {
+        for (module, function) in host_imports() {
             let ty = FuncType::new(
                 &engine,
                 function.params.iter().map(val_type),
@@ -170,7 +170,7 @@ impl Wasmtime {
             );
             linker
                 .func_new(
-                    function.module,
+                    module,
                     function.name,
                     ty,
                     move |mut caller, params, results| {
@@ -227,7 +227,7 @@ fn val_type(ty: &wasmdiff_gen::ValType) -> ValType {
 /// A proxy-wasm host function, called by a filter.
 fn host_call(
     caller: &mut Caller<'_, StoreData>,
-    function: &'static AbiFunction,
+    function: &'static HostFunction,
     params: &[Val],
     results: &mut [Val],
 ) -> wasmtime::Result<()> {
@@ -247,7 +247,7 @@ fn host_call(
 /// The filter, as the host sees it during a host call.
 struct CallerGuest<'a, 'b>(&'a mut Caller<'b, StoreData>);
 
-impl Guest for CallerGuest<'_, '_> {
+impl SliceGuest for CallerGuest<'_, '_> {
     type Trap = wasmtime::Error;
 
     fn host(&mut self) -> &mut Host {

@@ -31,60 +31,110 @@ macro_rules! abi {
 /// Module names of the host functions.
 pub const ENV: &str = "env";
 pub const WASI: &str = "wasi_snapshot_preview1";
+/// The older name of WASI's module, which some SDKs' filters (AssemblyScript's) import from.
+pub const WASI_UNSTABLE: &str = "wasi_unstable";
 
-/// Every host function a filter may import (proxy-wasm 0.2.1, and the WASI subset filters need).
-pub const HOST_FUNCTIONS: &[AbiFunction] = abi! {
-    "env" "proxy_log" [I I I] -> [I];
-    "env" "proxy_get_log_level" [I] -> [I];
-    "env" "proxy_get_current_time_nanoseconds" [I] -> [I];
-    "env" "proxy_set_tick_period_milliseconds" [I] -> [I];
-    "env" "proxy_done" [] -> [I];
-    "env" "proxy_set_effective_context" [I] -> [I];
-    "env" "proxy_get_buffer_bytes" [I I I I I] -> [I];
-    "env" "proxy_set_buffer_bytes" [I I I I I] -> [I];
-    "env" "proxy_get_buffer_status" [I I I] -> [I];
-    "env" "proxy_get_header_map_size" [I I] -> [I];
-    "env" "proxy_get_header_map_pairs" [I I I] -> [I];
-    "env" "proxy_set_header_map_pairs" [I I I] -> [I];
-    "env" "proxy_get_header_map_value" [I I I I I] -> [I];
-    "env" "proxy_add_header_map_value" [I I I I I] -> [I];
-    "env" "proxy_replace_header_map_value" [I I I I I] -> [I];
-    "env" "proxy_remove_header_map_value" [I I I] -> [I];
-    "env" "proxy_continue_stream" [I] -> [I];
-    "env" "proxy_close_stream" [I] -> [I];
-    "env" "proxy_get_status" [I I I] -> [I];
-    "env" "proxy_send_local_response" [I I I I I I I I] -> [I];
-    "env" "proxy_http_call" [I I I I I I I I I I] -> [I];
-    "env" "proxy_grpc_call" [I I I I I I I I I I I I] -> [I];
-    "env" "proxy_grpc_stream" [I I I I I I I I I] -> [I];
-    "env" "proxy_grpc_send" [I I I I] -> [I];
-    "env" "proxy_grpc_cancel" [I] -> [I];
-    "env" "proxy_grpc_close" [I] -> [I];
-    "env" "proxy_set_shared_data" [I I I I I] -> [I];
-    "env" "proxy_get_shared_data" [I I I I I] -> [I];
-    "env" "proxy_register_shared_queue" [I I I] -> [I];
-    "env" "proxy_resolve_shared_queue" [I I I I I] -> [I];
-    "env" "proxy_enqueue_shared_queue" [I I I] -> [I];
-    "env" "proxy_dequeue_shared_queue" [I I I] -> [I];
-    "env" "proxy_define_metric" [I I I I] -> [I];
-    "env" "proxy_record_metric" [I L] -> [I];
-    "env" "proxy_increment_metric" [I L] -> [I];
-    "env" "proxy_get_metric" [I I] -> [I];
-    "env" "proxy_get_property" [I I I I] -> [I];
-    "env" "proxy_set_property" [I I I I] -> [I];
-    "env" "proxy_call_foreign_function" [I I I I I I] -> [I];
-    "wasi_snapshot_preview1" "fd_write" [I I I I] -> [I];
-    "wasi_snapshot_preview1" "clock_time_get" [I L I] -> [I];
-    "wasi_snapshot_preview1" "random_get" [I I] -> [I];
-    "wasi_snapshot_preview1" "environ_sizes_get" [I I] -> [I];
-    "wasi_snapshot_preview1" "environ_get" [I I] -> [I];
-    "wasi_snapshot_preview1" "args_sizes_get" [I I] -> [I];
-    "wasi_snapshot_preview1" "args_get" [I I] -> [I];
-    "wasi_snapshot_preview1" "proc_exit" [I] -> [];
-    "wasi_snapshot_preview1" "sched_yield" [] -> [I];
-    "wasi_snapshot_preview1" "poll_oneoff" [I I I I] -> [I];
-    "wasi_snapshot_preview1" "fd_fdstat_set_flags" [I I] -> [I];
-};
+/// A host function: which one it is, and its name and signature.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HostFunction {
+    pub id: HostFn,
+    pub module: &'static str,
+    pub name: &'static str,
+    pub params: &'static [ValType],
+    pub results: &'static [ValType],
+}
+
+macro_rules! host_functions {
+    ($($module:ident $name:ident $id:ident [$($p:ident)*] -> [$($r:ident)*];)*) => {
+        /// Every host function by name: the host's dispatch matches on it, so that a function
+        /// of the table can never go without an implementation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum HostFn { $($id,)* }
+
+        /// Every host function a filter may import (proxy-wasm 0.2.1, and the WASI subset
+        /// filters need).
+        pub const HOST_FUNCTIONS: &[HostFunction] = &[$(HostFunction {
+            id: HostFn::$id,
+            module: host_functions!(@module $module),
+            name: stringify!($name),
+            params: &[$($p),*],
+            results: &[$($r),*],
+        },)*];
+    };
+    (@module env) => { ENV };
+    (@module wasi) => { WASI };
+}
+
+host_functions! {
+    env proxy_log ProxyLog [I I I] -> [I];
+    env proxy_get_log_level ProxyGetLogLevel [I] -> [I];
+    env proxy_get_current_time_nanoseconds ProxyGetCurrentTimeNanoseconds [I] -> [I];
+    env proxy_set_tick_period_milliseconds ProxySetTickPeriodMilliseconds [I] -> [I];
+    env proxy_done ProxyDone [] -> [I];
+    env proxy_set_effective_context ProxySetEffectiveContext [I] -> [I];
+    env proxy_get_buffer_bytes ProxyGetBufferBytes [I I I I I] -> [I];
+    env proxy_set_buffer_bytes ProxySetBufferBytes [I I I I I] -> [I];
+    env proxy_get_buffer_status ProxyGetBufferStatus [I I I] -> [I];
+    env proxy_get_header_map_size ProxyGetHeaderMapSize [I I] -> [I];
+    env proxy_get_header_map_pairs ProxyGetHeaderMapPairs [I I I] -> [I];
+    env proxy_set_header_map_pairs ProxySetHeaderMapPairs [I I I] -> [I];
+    env proxy_get_header_map_value ProxyGetHeaderMapValue [I I I I I] -> [I];
+    env proxy_add_header_map_value ProxyAddHeaderMapValue [I I I I I] -> [I];
+    env proxy_replace_header_map_value ProxyReplaceHeaderMapValue [I I I I I] -> [I];
+    env proxy_remove_header_map_value ProxyRemoveHeaderMapValue [I I I] -> [I];
+    env proxy_continue_stream ProxyContinueStream [I] -> [I];
+    env proxy_close_stream ProxyCloseStream [I] -> [I];
+    env proxy_get_status ProxyGetStatus [I I I] -> [I];
+    env proxy_send_local_response ProxySendLocalResponse [I I I I I I I I] -> [I];
+    env proxy_http_call ProxyHttpCall [I I I I I I I I I I] -> [I];
+    env proxy_grpc_call ProxyGrpcCall [I I I I I I I I I I I I] -> [I];
+    env proxy_grpc_stream ProxyGrpcStream [I I I I I I I I I] -> [I];
+    env proxy_grpc_send ProxyGrpcSend [I I I I] -> [I];
+    env proxy_grpc_cancel ProxyGrpcCancel [I] -> [I];
+    env proxy_grpc_close ProxyGrpcClose [I] -> [I];
+    env proxy_set_shared_data ProxySetSharedData [I I I I I] -> [I];
+    env proxy_get_shared_data ProxyGetSharedData [I I I I I] -> [I];
+    env proxy_register_shared_queue ProxyRegisterSharedQueue [I I I] -> [I];
+    env proxy_resolve_shared_queue ProxyResolveSharedQueue [I I I I I] -> [I];
+    env proxy_enqueue_shared_queue ProxyEnqueueSharedQueue [I I I] -> [I];
+    env proxy_dequeue_shared_queue ProxyDequeueSharedQueue [I I I] -> [I];
+    env proxy_define_metric ProxyDefineMetric [I I I I] -> [I];
+    env proxy_record_metric ProxyRecordMetric [I L] -> [I];
+    env proxy_increment_metric ProxyIncrementMetric [I L] -> [I];
+    env proxy_get_metric ProxyGetMetric [I I] -> [I];
+    env proxy_get_property ProxyGetProperty [I I I I] -> [I];
+    env proxy_set_property ProxySetProperty [I I I I] -> [I];
+    env proxy_call_foreign_function ProxyCallForeignFunction [I I I I I I] -> [I];
+    wasi fd_write FdWrite [I I I I] -> [I];
+    wasi clock_time_get ClockTimeGet [I L I] -> [I];
+    wasi random_get RandomGet [I I] -> [I];
+    wasi environ_sizes_get EnvironSizesGet [I I] -> [I];
+    wasi environ_get EnvironGet [I I] -> [I];
+    wasi args_sizes_get ArgsSizesGet [I I] -> [I];
+    wasi args_get ArgsGet [I I] -> [I];
+    wasi proc_exit ProcExit [I] -> [];
+    wasi sched_yield SchedYield [] -> [I];
+    wasi poll_oneoff PollOneoff [I I I I] -> [I];
+    wasi fd_fdstat_set_flags FdFdstatSetFlags [I I] -> [I];
+}
+
+impl HostFn {
+    /// The function's entry in [`HOST_FUNCTIONS`].
+    pub fn function(self) -> &'static HostFunction {
+        &HOST_FUNCTIONS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.function().name
+    }
+}
+
+impl fmt::Display for HostFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The callbacks a filter exports for the HTTP lifecycle this harness drives (plus the
 /// allocator and the reactor initializer).
@@ -108,11 +158,27 @@ pub const CALLBACKS: &[AbiFunction] = abi! {
     "" "proxy_on_delete" [I] -> [];
 };
 
-/// The host function `module::name`, if proxy-wasm 0.2.1 (or its WASI subset) defines it.
-pub fn host_function(module: &str, name: &str) -> Option<&'static AbiFunction> {
+/// The host function `module::name`, if proxy-wasm 0.2.1 (or its WASI subset, under either
+/// of WASI's module names) defines it.
+pub fn host_function(module: &str, name: &str) -> Option<&'static HostFunction> {
+    let module = if module == WASI_UNSTABLE {
+        WASI
+    } else {
+        module
+    };
     HOST_FUNCTIONS
         .iter()
         .find(|f| f.module == module && f.name == name)
+}
+
+/// Every import a filter may have, as `(module, function)`: each host function under its
+/// module, and the WASI ones under `wasi_unstable` too. Engines link these.
+pub fn host_imports() -> impl Iterator<Item = (&'static str, &'static HostFunction)> {
+    let unstable = HOST_FUNCTIONS
+        .iter()
+        .filter(|f| f.module == WASI)
+        .map(|f| (WASI_UNSTABLE, f));
+    HOST_FUNCTIONS.iter().map(|f| (f.module, f)).chain(unstable)
 }
 
 /// A byte string that reads as text in JSON when it is UTF-8, and as `{"hex": "…"}` otherwise.
@@ -207,6 +273,74 @@ pub struct CalloutResponse {
     pub trailers: Pairs,
 }
 
+/// Which proxy a run behaves like where real hosts differ (the ABI leaves much open).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostProfile {
+    /// Envoy: proxy-wasm-cpp-host, with Envoy's own context where it decides.
+    #[default]
+    Envoy,
+    /// nginx: Kong's ngx_wasm_module.
+    Nginx,
+}
+
+impl HostProfile {
+    pub const ALL: [HostProfile; 2] = [HostProfile::Envoy, HostProfile::Nginx];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HostProfile::Envoy => "envoy",
+            HostProfile::Nginx => "nginx",
+        }
+    }
+}
+
+impl fmt::Display for HostProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for HostProfile {
+    type Err = String;
+
+    fn from_str(name: &str) -> std::result::Result<HostProfile, String> {
+        HostProfile::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| format!("unknown host profile `{name}` (known: envoy, nginx)"))
+    }
+}
+
+/// A property's value as the proxy knows it: hosts encode typed values differently (Envoy
+/// as CEL values, 8-byte integers; nginx as text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Property {
+    Int {
+        int: i64,
+    },
+    Bool {
+        bool: bool,
+    },
+    /// A point in time, in nanoseconds since the epoch.
+    Time {
+        time_nanos: u64,
+    },
+    Duration {
+        duration_nanos: u64,
+    },
+    Bytes(Bytes),
+}
+
+impl From<&str> for Property {
+    fn from(text: &str) -> Property {
+        Property::Bytes(Bytes::from(text))
+    }
+}
+
 /// Everything a proxy gives a filter: configuration, environment, and the traffic. Time,
 /// randomness and environment come from here, so a run is reproducible.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,14 +355,16 @@ pub struct Scenario {
     pub environment: Pairs,
     pub vm_configuration: Bytes,
     pub plugin_configuration: Bytes,
-    /// Property paths (segments joined by NUL bytes) and their values.
-    pub properties: Pairs,
+    /// Property paths (segments joined by NUL bytes, as the SDKs send them) and values.
+    pub properties: Vec<(Bytes, Property)>,
     pub streams: Vec<Stream>,
     /// `proxy_on_tick` calls after each stream, if the filter set a tick period.
     pub ticks_per_stream: u32,
     /// Responses to the filter's HTTP callouts, in the order the callouts are made; a callout
     /// beyond the list times out (delivered with no headers and no body).
     pub callout_responses: Vec<CalloutResponse>,
+    /// The proxy whose host behaviour the run follows.
+    pub host: HostProfile,
 }
 
 impl Scenario {
@@ -326,7 +462,11 @@ pub fn example_scenario() -> Scenario {
         environment: pairs(&[("WASMDIFF", "1")]),
         vm_configuration: Bytes::default(),
         plugin_configuration: Bytes::from("{\"header\":\"x-wasmdiff\",\"value\":\"yes\"}"),
-        properties: pairs(&[("plugin_name", "example")]),
+        properties: vec![
+            (Bytes::from("plugin_name"), Property::from("example")),
+            (Bytes::from("request\0path"), Property::from("/login")),
+            (Bytes::from("response\0code"), Property::Int { int: 200 }),
+        ],
         streams: vec![
             Stream {
                 request: Message {
@@ -362,6 +502,7 @@ pub fn example_scenario() -> Scenario {
             body: Bytes::default(),
             trailers: Vec::new(),
         }],
+        host: HostProfile::Envoy,
     }
 }
 
@@ -429,10 +570,47 @@ const CONFIGURATIONS: &[&str] = &[
 const PROPERTY_PATHS: &[&str] = &[
     "plugin_name",
     "plugin_root_id",
+    "plugin_vm_id",
     "request\0path",
     "source\0address",
     "node\0id",
 ];
+/// Typed properties, whose encodings differ between hosts.
+const TYPED_PROPERTIES: &[&str] = &[
+    "response\0code",
+    "source\0port",
+    "connection\0mtls",
+    "request\0time",
+    "request\0duration",
+];
+
+fn property(u: &mut Unstructured<'_>) -> Result<(Bytes, Property)> {
+    if u.ratio(1, 2)? {
+        return Ok((
+            pick(u, PROPERTY_PATHS)?,
+            Property::Bytes(pick(u, HEADER_VALUES)?),
+        ));
+    }
+    let path = *u.choose(TYPED_PROPERTIES)?;
+    let value = match path {
+        "response\0code" => Property::Int {
+            int: *u.choose(&[200, 403, 503])?,
+        },
+        "source\0port" => Property::Int {
+            int: u.int_in_range(1..=65535)?,
+        },
+        "connection\0mtls" => Property::Bool {
+            bool: u.arbitrary()?,
+        },
+        "request\0time" => Property::Time {
+            time_nanos: 1_700_000_000_000_000_000 + u64::from(u.arbitrary::<u32>()?),
+        },
+        _ => Property::Duration {
+            duration_nanos: u64::from(u.arbitrary::<u32>()?),
+        },
+    };
+    Ok((Bytes::from(path), value))
+}
 
 fn pick(u: &mut Unstructured<'_>, pool: &[&str]) -> Result<Bytes> {
     // Mostly from the pool (names filters look for), sometimes raw bytes.
@@ -475,8 +653,8 @@ pub fn arbitrary_scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
         environment: vec![(Bytes::from("WASMDIFF"), Bytes::from("1"))],
         vm_configuration: pick(u, CONFIGURATIONS)?,
         plugin_configuration: pick(u, CONFIGURATIONS)?,
-        properties: (0..u.int_in_range(0..=2)?)
-            .map(|_| Ok((pick(u, PROPERTY_PATHS)?, pick(u, HEADER_VALUES)?)))
+        properties: (0..u.int_in_range(0..=3)?)
+            .map(|_| property(u))
             .collect::<Result<_>>()?,
         streams: (0..streams)
             .map(|_| {
@@ -499,20 +677,21 @@ pub fn arbitrary_scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
                 })
             })
             .collect::<Result<_>>()?,
+        host: HostProfile::Envoy,
     })
 }
 
-fn signature(f: &AbiFunction) -> String {
+fn signature(params: &[ValType], results: &[ValType]) -> String {
     let list = |types: &[ValType]| types.iter().map(|t| format!(" {t}")).collect::<String>();
-    let params = if f.params.is_empty() {
+    let params = if params.is_empty() {
         String::new()
     } else {
-        format!(" (param{})", list(f.params))
+        format!(" (param{})", list(params))
     };
-    let results = if f.results.is_empty() {
+    let results = if results.is_empty() {
         String::new()
     } else {
-        format!(" (result{})", list(f.results))
+        format!(" (result{})", list(results))
     };
     format!("{params}{results}")
 }
@@ -532,14 +711,18 @@ fn abi_modules() -> &'static (Vec<u8>, Vec<u8>) {
                 "(import \"{}\" \"{}\" (func{}))",
                 f.module,
                 f.name,
-                signature(f)
+                signature(f.params, f.results)
             )
         }));
         let exports = assemble(
             std::iter::once("(memory (export \"memory\") 1 4)".to_string()).chain(
                 CALLBACKS.iter().map(|f| {
                     let results: String = f.results.iter().map(|_| " i32.const 0").collect();
-                    format!("(func (export \"{}\"){}{results})", f.name, signature(f))
+                    format!(
+                        "(func (export \"{}\"){}{results})",
+                        f.name,
+                        signature(f.params, f.results)
+                    )
                 }),
             ),
         );
@@ -584,6 +767,10 @@ mod tests {
     #[test]
     fn the_abi_modules_assemble_and_random_filters_fit_the_abi() {
         assert_eq!(HOST_FUNCTIONS.len(), 50);
+        for (i, f) in HOST_FUNCTIONS.iter().enumerate() {
+            assert_eq!(f.id as usize, i, "{}", f.name);
+        }
+        assert_eq!(host_imports().count(), 50 + 11);
         let mut callbacks_seen = 0;
         for seed in 0..40u8 {
             let data: Vec<u8> = (0..2000u32)

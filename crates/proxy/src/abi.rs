@@ -10,6 +10,7 @@ pub mod status {
     pub const EMPTY: u32 = 7;
     pub const CAS_MISMATCH: u32 = 8;
     pub const INTERNAL_FAILURE: u32 = 10;
+    pub const BROKEN_CONNECTION: u32 = 11;
     pub const UNIMPLEMENTED: u32 = 12;
 }
 
@@ -19,6 +20,7 @@ pub mod errno {
     pub const BADF: u32 = 8;
     pub const FAULT: u32 = 21;
     pub const INVAL: u32 = 28;
+    pub const NOSYS: u32 = 52;
     pub const NOTSUP: u32 = 58;
 }
 

@@ -9,13 +9,16 @@
 //! `proxy_continue_stream` (say, from a callout response); otherwise it stalls. A local
 //! response or a closed stream ends it. Callout responses and queue notifications are
 //! delivered right after the callback that caused them. A trapped callback leaves the filter
-//! broken: nothing more is delivered.
+//! broken: nothing more is delivered. Where proxies deliver differently (nginx: bodies whole
+//! or with an empty last call, no trailer callbacks, Pause only on the request, callouts that
+//! pause and resume the stream by themselves), the host's profile decides.
 
 use wasmdiff_gen::Value;
 use wasmdiff_gen::proxy::{CalloutResponse, Message, Scenario};
 
 use crate::abi::{ACTION_PAUSE, ROOT_CONTEXT};
-use crate::host::{Host, StreamState, stream_context};
+use crate::host::{Delivery, Host, Phase, StreamState, stream_context};
+use crate::profile::{Bodies, HeaderMaps, HttpCall, Pause, PseudoHeaders};
 use crate::trace::{Event, Outcome, StreamEnd, Trace};
 
 /// An instantiated filter, as each engine provides it to [`drive`].
@@ -77,12 +80,15 @@ impl<V: Vm> Run<'_, V> {
         results
     }
 
-    fn invoke(&mut self, name: &str, context: u32, args: &[u32]) -> Option<Vec<Value>> {
+    /// Calls a callback with host calls acting on `effective` (the callback's own context,
+    /// but for callout responses).
+    fn invoke(&mut self, name: &str, effective: u32, args: &[u32]) -> Option<Vec<Value>> {
         if self.failed || !self.vm.has_export(name) {
             return None;
         }
         let host = self.vm.host();
-        host.effective_context = context;
+        host.effective_context = effective;
+        host.phase = Phase::of(name);
         host.now_nanos = host.now_nanos.saturating_add(CALLBACK_NANOS);
         let args = i32s(args);
         self.vm.at_event(self.events.len());
@@ -114,29 +120,48 @@ impl<V: Vm> Run<'_, V> {
     fn deliver(&mut self) {
         while self.deliveries < MAX_DELIVERIES && !self.failed {
             let host = self.vm.host();
-            if let Some(id) = host.pending_callouts.pop_front() {
+            if let Some(callout) = host.pending_callouts.pop_front() {
                 self.deliveries += 1;
-                // Responses are the scenario's, in callout order; past them, a timeout.
+                let rule = host.rules().http_call;
+                // Responses are the scenario's, in callout order; past them, the callout fails.
                 let response = self
                     .scenario
                     .callout_responses
                     .get(self.callouts_answered)
                     .cloned();
                 self.callouts_answered += 1;
-                let response = response.unwrap_or_else(CalloutResponse::default);
+                let failed = response.is_none();
+                let mut response = response.unwrap_or_else(CalloutResponse::default);
+                response.headers = host.arriving(&response.headers);
+                // nginx says why a call failed in a pseudo-header (ngx proxy_wasm_maps.c), and
+                // resumes the stream that made the call by itself (ngx dispatch.c:447).
+                let effective = match rule {
+                    HttpCall::Envoy => ROOT_CONTEXT,
+                    HttpCall::Nginx => {
+                        if failed {
+                            response
+                                .headers
+                                .push((":dispatch_status".into(), "timeout".into()));
+                        }
+                        if let Some(stream) = host.stream_of(callout.context) {
+                            stream.continued[0] = true;
+                        }
+                        callout.context
+                    }
+                };
                 let counts = [
-                    id,
+                    callout.token,
                     response.headers.len() as u32,
                     response.body.len() as u32,
                     response.trailers.len() as u32,
                 ];
-                self.vm.host().callout_response = Some(response);
+                host.delivery = Some(Delivery { response, failed });
                 self.invoke(
                     "proxy_on_http_call_response",
-                    ROOT_CONTEXT,
+                    effective,
                     &[ROOT_CONTEXT, counts[0], counts[1], counts[2], counts[3]],
                 );
-                self.vm.host().callout_response = None;
+                self.vm.host().delivery = None;
             } else if let Some(queue) = host.queue_ready.pop_front() {
                 self.deliveries += 1;
                 self.invoke("proxy_on_queue_ready", ROOT_CONTEXT, &[ROOT_CONTEXT, queue]);
@@ -172,7 +197,7 @@ impl<V: Vm> Run<'_, V> {
             for name in ["proxy_on_log", "proxy_on_done", "proxy_on_delete"] {
                 self.callback(name, context, &[context]);
             }
-            if self.vm.host().tick_period_ms() > 0 {
+            if self.vm.host().tick_period_ms > 0 {
                 for _ in 0..self.scenario.ticks_per_stream {
                     self.callback("proxy_on_tick", root, &[root]);
                 }
@@ -206,23 +231,68 @@ impl<V: Vm> Run<'_, V> {
         message: &Message,
     ) -> Result<(), StreamEnd> {
         let side = if response { "response" } else { "request" };
+        let rules = self.vm.host().rules();
+        let headers = self.vm.host().arriving(&message.headers);
+        let trailers = self.vm.host().arriving(&message.trailers);
         let state = self.stream_state(context);
-        *if response {
-            &mut state.response_headers
+        if response {
+            state.response_started = true;
+            state.response_headers = headers.clone();
         } else {
-            &mut state.request_headers
-        } = message.headers.clone();
-        let ends_here = message.body.is_empty() && message.trailers.is_empty();
+            state.request_headers = headers.clone();
+        }
+        // nginx does not count the pseudo-headers it synthesizes.
+        let count = match rules.pseudo_headers {
+            PseudoHeaders::Entries => headers.len(),
+            PseudoHeaders::Synthesized => headers
+                .iter()
+                .filter(|(k, _)| !k.0.starts_with(b":"))
+                .count(),
+        } as u32;
+        let trailer_callbacks = rules.bodies == Bodies::AsTheyArrive;
+        let ends_here = match rules.bodies {
+            Bodies::AsTheyArrive => message.body.is_empty() && message.trailers.is_empty(),
+            Bodies::Nginx => false,
+        };
+        let map = 2 * usize::from(response);
         let action = self.phase(
             context,
             response,
+            Some(map),
             &format!("proxy_on_{side}_headers"),
-            &[message.headers.len() as u32, u32::from(ends_here)],
+            &[count, u32::from(ends_here)],
         );
-        self.settle(context, response, action, &format!("{side} headers"))?;
+        // nginx ignores a Pause on response headers (it expects a local response then).
+        let holds = !(response && rules.pause == Pause::RequestOnly);
+        self.settle(
+            context,
+            response,
+            action.filter(|_| holds),
+            &format!("{side} headers"),
+        )?;
 
-        for (i, chunk) in message.body.iter().enumerate() {
-            let last = i + 1 == message.body.len() && message.trailers.is_empty();
+        let chunks: Vec<&[u8]> = message.body.iter().map(|c| &c.0[..]).collect();
+        // The calls the body gets: each chunk (whether it is the last), as the profile cuts it.
+        let calls: Vec<(Vec<u8>, bool)> = match (rules.bodies, response) {
+            (Bodies::AsTheyArrive, _) => chunks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (
+                        c.to_vec(),
+                        i + 1 == chunks.len() && message.trailers.is_empty(),
+                    )
+                })
+                .collect(),
+            (Bodies::Nginx, false) if chunks.is_empty() => Vec::new(),
+            (Bodies::Nginx, false) => vec![(chunks.concat(), true)],
+            (Bodies::Nginx, true) => chunks
+                .iter()
+                .map(|c| (c.to_vec(), false))
+                .chain(std::iter::once((Vec::new(), true)))
+                .collect(),
+        };
+        for (chunk, last) in calls {
             let buffered = {
                 let state = self.stream_state(context);
                 let buffer = if response {
@@ -230,36 +300,51 @@ impl<V: Vm> Run<'_, V> {
                 } else {
                     &mut state.request_body
                 };
-                buffer.extend_from_slice(&chunk.0);
+                buffer.extend_from_slice(&chunk);
                 buffer.len() as u32
             };
             let action = self.phase(
                 context,
                 response,
+                None,
                 &format!("proxy_on_{side}_body"),
                 &[buffered, u32::from(last)],
             );
+            let paused = action == Some(ACTION_PAUSE);
+            // nginx buffers a paused response body once; a second Pause is refused.
+            let refused = response && rules.pause == Pause::RequestOnly && {
+                let state = self.stream_state(context);
+                let again = state.paused_response_body;
+                state.paused_response_body |= paused;
+                again
+            };
             // PAUSE on a chunk before the last one keeps buffering; on the last, it holds.
-            if action != Some(ACTION_PAUSE) || last {
-                self.settle(context, response, action, &format!("{side} body"))?;
-                self.forward_body(context, response);
-            } else {
+            if paused && !last && !refused {
                 self.ended(context)?;
+            } else {
+                self.settle(
+                    context,
+                    response,
+                    action.filter(|_| !refused),
+                    &format!("{side} body"),
+                )?;
+                self.forward_body(context, response);
             }
         }
 
-        if !message.trailers.is_empty() {
-            let state = self.stream_state(context);
-            *if response {
-                &mut state.response_trailers
-            } else {
-                &mut state.request_trailers
-            } = message.trailers.clone();
+        let state = self.stream_state(context);
+        *if response {
+            &mut state.response_trailers
+        } else {
+            &mut state.request_trailers
+        } = trailers.clone();
+        if trailer_callbacks && !trailers.is_empty() {
             let action = self.phase(
                 context,
                 response,
+                Some(map + 1),
                 &format!("proxy_on_{side}_trailers"),
-                &[message.trailers.len() as u32],
+                &[trailers.len() as u32],
             );
             self.settle(context, response, action, &format!("{side} trailers"))?;
             self.forward_body(context, response);
@@ -267,16 +352,43 @@ impl<V: Vm> Run<'_, V> {
         Ok(())
     }
 
-    /// One stream callback; its action (`None` if not called or trapped).
-    fn phase(&mut self, context: u32, response: bool, name: &str, args: &[u32]) -> Option<u32> {
-        self.stream_state(context).continued[usize::from(response)] = false;
+    /// One stream callback; its action (`None` if not called or trapped). `map` is the
+    /// stream map the callback hands the filter, which Envoy keeps open until the callback
+    /// continues (env decodeHeaders).
+    fn phase(
+        &mut self,
+        context: u32,
+        response: bool,
+        map: Option<usize>,
+        name: &str,
+        args: &[u32],
+    ) -> Option<u32> {
+        let rules = self.vm.host().rules();
+        let state = self.stream_state(context);
+        state.continued[usize::from(response)] = false;
+        state.dispatched = false;
+        if let Some(map) = map {
+            state.open_maps[map] = true;
+        }
         let args: Vec<u32> = std::iter::once(context)
             .chain(args.iter().copied())
             .collect();
-        match self.callback(name, context, &args)?.as_slice() {
+        let action = match self.callback(name, context, &args)?.as_slice() {
             [Value::I32(action)] => Some(*action as u32),
             _ => None,
+        };
+        let state = self.stream_state(context);
+        if let (Some(map), HeaderMaps::UntilContinued) = (map, rules.header_maps)
+            && action != Some(ACTION_PAUSE)
+        {
+            state.open_maps[map] = false;
         }
+        // An nginx callout pauses the stream whatever the callback returned (ngx
+        // proxy_wasm_dispatch.c); the response, delivered by now, resumed it.
+        if state.dispatched && rules.http_call == HttpCall::Nginx {
+            return Some(ACTION_PAUSE);
+        }
+        action
     }
 
     /// Whether the stream goes on after a phase: not if it failed, got a local response or

@@ -2,25 +2,33 @@
 //! filters need, a deterministic host state, the lifecycle driver and the traces it records.
 //!
 //! It knows no engine. An engine adapts to it by wiring each import of a filter, from
-//! [`wasmdiff_gen::proxy::HOST_FUNCTIONS`], to [`host::call`] through a [`Guest`] (guest memory,
-//! calls into the filter, the host state), and by running [`drive`] over a [`Vm`].
+//! [`wasmdiff_gen::proxy::host_imports`], to [`host::call`] through a [`Guest`] (ranges of guest
+//! memory, calls into the filter, the host state), and by running [`drive`] over a [`Vm`].
+//! Where real proxies differ, the scenario's host profile decides ([`profile`]).
 
 pub mod abi;
 pub mod driver;
+mod functions;
 pub mod host;
 pub mod maps;
+pub mod profile;
 pub mod trace;
 
 pub use driver::{Vm, drive};
-pub use host::{Guest, Host, HostTrap};
+pub use host::{Guest, Host, HostTrap, SliceGuest};
 pub use trace::{Event, FinalState, Outcome, Trace};
 
-use wasmdiff_gen::proxy::{AbiFunction, host_function};
+use wasmdiff_gen::proxy::{HostFunction, HostProfile, host_function};
 use wasmparser::{Payload, TypeRef};
 
 /// The host function for each function import of `module`, in import order; an error naming
-/// the first import the host does not provide (non-function imports included).
-pub fn resolve_imports(module: &[u8]) -> Result<Vec<&'static AbiFunction>, String> {
+/// the first import the host of `profile` does not provide (non-function imports included):
+/// such a filter fails to link there.
+pub fn resolve_imports(
+    module: &[u8],
+    profile: HostProfile,
+) -> Result<Vec<&'static HostFunction>, String> {
+    let missing = profile::behaviour(profile).missing;
     let mut functions = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(module) {
         let Ok(Payload::ImportSection(reader)) = payload else {
@@ -32,9 +40,10 @@ pub fn resolve_imports(module: &[u8]) -> Result<Vec<&'static AbiFunction>, Strin
                 TypeRef::Func(_) => host_function(import.module, import.name),
                 _ => None,
             };
+            let function = function.filter(|f| !missing.contains(&f.id));
             functions.push(function.ok_or_else(|| {
                 format!(
-                    "the filter imports `{}::{}`, which the proxy-wasm 0.2.1 host does not provide",
+                    "the filter imports `{}::{}`, which the proxy-wasm 0.2.1 host of {profile} does not provide",
                     import.module, import.name
                 )
             })?);

@@ -4,11 +4,11 @@
 //! usable. Plus the statuses a well-formed misuse gets.
 
 use wasmdiff_gen::Value;
-use wasmdiff_gen::proxy::{Bytes, HOST_FUNCTIONS, example_scenario, host_function};
+use wasmdiff_gen::proxy::{Bytes, HOST_FUNCTIONS, HostProfile, example_scenario, host_function};
 use wasmdiff_gen::rng::SplitMix64;
 use wasmdiff_proxy::abi::{errno, status};
 use wasmdiff_proxy::trace::HostResult;
-use wasmdiff_proxy::{Guest, Host, HostTrap, maps};
+use wasmdiff_proxy::{Host, HostTrap, SliceGuest, maps};
 
 #[derive(Clone, Copy, Debug)]
 enum Allocator {
@@ -28,7 +28,15 @@ struct FakeGuest {
 
 impl FakeGuest {
     fn new(allocator: Allocator) -> FakeGuest {
-        let mut host = Host::new(&example_scenario());
+        FakeGuest::on(HostProfile::Envoy, allocator)
+    }
+
+    /// A guest on the host of `profile`, outside any callback, with a VM configuration.
+    fn on(profile: HostProfile, allocator: Allocator) -> FakeGuest {
+        let mut scenario = example_scenario();
+        scenario.host = profile;
+        scenario.vm_configuration = Bytes::from("vm configuration");
+        let mut host = Host::new(&scenario);
         host.take_calls();
         FakeGuest {
             host,
@@ -60,7 +68,7 @@ impl FakeGuest {
     }
 }
 
-impl Guest for FakeGuest {
+impl SliceGuest for FakeGuest {
     type Trap = &'static str;
 
     fn host(&mut self) -> &mut Host {
@@ -136,7 +144,8 @@ fn arbitrary_calls_never_panic_and_the_host_stays_usable() {
         Allocator::Missing,
     ];
     for round in 0..30_000u32 {
-        let mut guest = FakeGuest::new(modes[round as usize % modes.len()]);
+        let profile = HostProfile::ALL[(round / 7) as usize % 2];
+        let mut guest = FakeGuest::on(profile, modes[round as usize % modes.len()]);
         // Arbitrary bytes in memory, including things that look like maps and iovecs.
         for i in (0..guest.memory.len()).step_by(61) {
             guest.memory[i] = rng.next_u64() as u8;
@@ -154,7 +163,8 @@ fn arbitrary_calls_never_panic_and_the_host_stays_usable() {
             let result = wasmdiff_proxy::host::call(&mut guest, function, &args);
             match result {
                 Ok(values) => assert!(values.len() == function.results.len(), "{}", function.name),
-                Err(HostTrap::Exit(_)) => assert_eq!(function.name, "proc_exit"),
+                Err(HostTrap::Exit(_)) => panic!("neither host exits on proc_exit"),
+                Err(HostTrap::Refused(_)) => assert_eq!(profile, HostProfile::Nginx),
                 Err(HostTrap::Guest(_)) => assert!(matches!(guest.allocator, Allocator::Traps)),
                 Err(HostTrap::Panic(message)) => panic!("the host panicked: {message}"),
             }
@@ -213,8 +223,8 @@ fn broken_allocators_are_refused_not_used() {
     ] {
         let mut guest = FakeGuest::new(allocator);
         let before = guest.memory.clone();
-        // The plugin configuration is readable at any time, and not empty in the example.
-        let result = guest.call("proxy_get_buffer_bytes", &[7, 0, 100, 200, 204]);
+        // The VM configuration is readable at any time, and not empty here.
+        let result = guest.call("proxy_get_buffer_bytes", &[6, 0, 100, 200, 204]);
         assert_eq!(
             result.unwrap(),
             status::INVALID_MEMORY_ACCESS,
@@ -224,7 +234,7 @@ fn broken_allocators_are_refused_not_used() {
     }
     let mut guest = FakeGuest::new(Allocator::Traps);
     assert!(matches!(
-        guest.call("proxy_get_buffer_bytes", &[7, 0, 100, 200, 204]),
+        guest.call("proxy_get_buffer_bytes", &[6, 0, 100, 200, 204]),
         Err(HostTrap::Guest(_))
     ));
 }
@@ -246,7 +256,7 @@ fn enums_maps_and_buffers_are_checked() {
     );
     assert_eq!(
         guest
-            .call("proxy_get_buffer_bytes", &[7, u32::MAX, 2, 200, 204])
+            .call("proxy_get_buffer_bytes", &[6, u32::MAX, 2, 200, 204])
             .unwrap(),
         status::OK
     );
@@ -381,46 +391,69 @@ fn shared_data_queues_and_metrics_follow_the_abi() {
 }
 
 /// Every entry of the host-function table reaches its own implementation: called with
-/// arguments of its signature it is recorded under its name, answers with results of its
-/// declared types, and is never the fallback for functions the host lacks.
+/// arguments of its signature it is recorded under its name and answers with results of its
+/// declared types; Envoy implements every one, nginx traps exactly on those it lists as not
+/// implemented, and refuses to link those it lacks.
 #[test]
 fn every_listed_host_function_is_dispatched() {
     assert!(HOST_FUNCTIONS.len() > 40);
-    for function in HOST_FUNCTIONS {
-        let mut guest = FakeGuest::new(Allocator::Bump);
-        let import = format!(
-            r#"(module (import "{}" "{}" (func)))"#,
-            function.module, function.name
-        );
-        let resolved = wasmdiff_proxy::resolve_imports(&wat::parse_str(&import).unwrap());
-        assert_eq!(resolved.unwrap(), [function], "{}", function.name);
-        let args: Vec<Value> = function.params.iter().map(|t| Value::zero(*t)).collect();
-        let returned = wasmdiff_proxy::host::call(&mut guest, function, &args);
-        let calls = guest.host.take_calls();
-        assert_eq!(calls.len(), 1, "{}", function.name);
-        assert_eq!(calls[0].name, function.name);
-        match (&calls[0].result, returned) {
-            (HostResult::Status(code), Ok(values)) => {
-                assert_ne!(
-                    *code,
-                    status::UNIMPLEMENTED,
-                    "{} falls through to the fallback",
-                    function.name
-                );
-                let types: Vec<_> = values.iter().map(Value::ty).collect();
-                assert_eq!(types, function.results, "{}", function.name);
+    for profile in HostProfile::ALL {
+        let rules = wasmdiff_proxy::profile::behaviour(profile);
+        for function in HOST_FUNCTIONS {
+            let mut guest = FakeGuest::on(profile, Allocator::Bump);
+            let import = format!(
+                r#"(module (import "{}" "{}" (func)))"#,
+                function.module, function.name
+            );
+            let resolved =
+                wasmdiff_proxy::resolve_imports(&wat::parse_str(&import).unwrap(), profile);
+            match rules.missing.contains(&function.id) {
+                true => assert!(resolved.is_err(), "{profile}: {}", function.name),
+                false => assert_eq!(resolved.unwrap(), [function], "{}", function.name),
             }
-            (HostResult::Done, Ok(values)) => {
-                assert!(
-                    values.is_empty() && function.results.is_empty(),
-                    "{}",
-                    function.name
-                )
+            // Pointers, lengths and enums of 64: aligned, in memory, non-null.
+            let args: Vec<Value> = function
+                .params
+                .iter()
+                .map(|t| match t {
+                    wasmdiff_gen::ValType::I64 => Value::I64(64),
+                    _ => Value::I32(64),
+                })
+                .collect();
+            let returned = wasmdiff_proxy::host::call(&mut guest, function, &args);
+            let calls = guest.host.take_calls();
+            assert_eq!(calls.len(), 1, "{}", function.name);
+            assert_eq!(calls[0].name, function.name);
+            let unimplemented = rules.not_implemented.contains(&function.id);
+            match (&calls[0].result, returned) {
+                (HostResult::Status(code), Ok(values)) => {
+                    assert!(!unimplemented, "{profile}: {} answered", function.name);
+                    assert_ne!(*code, status::UNIMPLEMENTED, "{}", function.name);
+                    let types: Vec<_> = values.iter().map(Value::ty).collect();
+                    assert_eq!(types, function.results, "{}", function.name);
+                }
+                (HostResult::Done, Ok(values)) => {
+                    assert!(!unimplemented, "{profile}: {} answered", function.name);
+                    assert!(
+                        values.is_empty() && function.results.is_empty(),
+                        "{}",
+                        function.name
+                    )
+                }
+                // nginx refuses other misuse by trapping too (an unknown queue, say).
+                (HostResult::Trap(why), Err(HostTrap::Refused(_))) => {
+                    assert_eq!(profile, HostProfile::Nginx, "{}: {why}", function.name);
+                    assert_eq!(
+                        unimplemented,
+                        why.contains("not yet implemented"),
+                        "{}: {why}",
+                        function.name
+                    );
+                }
+                (result, returned) => {
+                    panic!("{profile}: {}: {result:?} but {returned:?}", function.name)
+                }
             }
-            (HostResult::Trap(why), Err(_)) => {
-                assert_eq!(function.name, "proc_exit", "{why}")
-            }
-            (result, returned) => panic!("{}: {result:?} but {returned:?}", function.name),
         }
     }
 }
@@ -430,11 +463,11 @@ fn every_host_function_is_known_and_unknown_imports_are_named() {
     assert!(host_function("env", "proxy_log").is_some());
     assert!(host_function("env", "proxy_nonsense").is_none());
     let module = wat::parse_str(r#"(module (import "env" "proxy_nonsense" (func)))"#).unwrap();
-    let error = wasmdiff_proxy::resolve_imports(&module).unwrap_err();
+    let error = wasmdiff_proxy::resolve_imports(&module, HostProfile::Envoy).unwrap_err();
     assert!(error.contains("env::proxy_nonsense"), "{error}");
     let memory = wat::parse_str(r#"(module (import "env" "memory" (memory 1)))"#).unwrap();
     assert!(
-        wasmdiff_proxy::resolve_imports(&memory)
+        wasmdiff_proxy::resolve_imports(&memory, HostProfile::Envoy)
             .unwrap_err()
             .contains("env::memory")
     );
