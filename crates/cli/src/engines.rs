@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use wasmdiff_engines::Isolation;
+use wasmdiff_engines::{Isolation, ProxyHosting};
 
 pub fn main() -> anyhow::Result<ExitCode> {
     for spec in wasmdiff_engines::all() {
@@ -17,7 +17,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
         let mut can = Vec::new();
         for (able, what) in [
             (spec.abilities.modules, "modules"),
-            (spec.abilities.proxy, "proxy-wasm"),
+            (spec.abilities.proxy == ProxyHosting::Hosts, "proxy-wasm"),
             (spec.abilities.validation, "validation"),
         ] {
             if able {
@@ -30,6 +30,9 @@ pub fn main() -> anyhow::Result<ExitCode> {
             Isolation::External => "its own program, in its own process",
         };
         println!("{:<26} runs: {}; {place}", "", can.join(", "));
+        if let ProxyHosting::Unable(why) = spec.abilities.proxy {
+            println!("{:<26} sits proxy-wasm out: {why}", "");
+        }
         let features = spec.features.enabled();
         let features = match features.is_empty() {
             true => "the MVP only".to_string(),

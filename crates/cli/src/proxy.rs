@@ -8,6 +8,7 @@ use clap::Args;
 use wasmdiff_cases::{describe, read_module};
 use wasmdiff_gen::proxy::{HostProfile, Scenario, example_scenario};
 use wasmdiff_gen::{Generator, Plan, TestCase};
+use wasmdiff_harness::portability::portability;
 use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 
@@ -26,8 +27,12 @@ pub struct ProxyArgs {
     #[command(flatten)]
     engines: EngineArgs,
     /// The proxy whose host behaviour to follow where hosts differ: envoy or nginx.
-    #[arg(long, default_value = "envoy", value_parser = parse_host)]
+    #[arg(long, default_value = "envoy", value_parser = parse_host, conflicts_with = "hosts")]
     host: HostProfile,
+    /// A portability report: run the filter under each of these hosts (comma-separated, say
+    /// `envoy,nginx`) on every engine, and show where its observable behaviour first differs.
+    #[arg(long, value_delimiter = ',', value_parser = parse_host)]
+    hosts: Vec<HostProfile>,
     /// Print the scenario used, as JSON, and stop.
     #[arg(long)]
     print_scenario: bool,
@@ -37,7 +42,8 @@ pub fn parse_host(name: &str) -> Result<HostProfile, String> {
     name.parse()
 }
 
-/// Exit status: 0 when the engines' traces agree, 1 when they differ, 2 on a bad input.
+/// Exit status: 0 when the engines' traces agree (and, with `--hosts`, the hosts' observable
+/// behaviour too), 1 when they differ, 2 on a bad input.
 pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     let mut scenario: Scenario = match &args.scenario {
         Some(path) => {
@@ -48,7 +54,7 @@ pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         }
         None => example_scenario(),
     };
-    scenario.host = args.host;
+    scenario.host = args.hosts.first().copied().unwrap_or(args.host);
     if args.print_scenario {
         println!("{}", serde_json::to_string_pretty(&scenario)?);
         return Ok(ExitCode::SUCCESS);
@@ -72,6 +78,14 @@ pub fn main(args: ProxyArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("invalid module: {e}"))?;
     let mut differential =
         Differential::for_target(&engines, args.engines.limits()?, Target::ProxyWasm)?;
+    if args.hosts.len() > 1 {
+        let grid = portability(&mut differential, &module, &scenario, &args.hosts);
+        show::portability(&grid, &differential.lineup().names());
+        return Ok(match grid.engines_differ() || grid.hosts_differ() {
+            true => ExitCode::from(crate::DIVERGED),
+            false => ExitCode::SUCCESS,
+        });
+    }
     let case = TestCase {
         module,
         plan: Plan::Proxy(scenario),

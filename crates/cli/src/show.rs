@@ -2,7 +2,9 @@
 
 use wasmdiff_cases::report::{event_text, state_lines};
 use wasmdiff_engines::{Execution, Trap};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{TestCase, Value};
+use wasmdiff_harness::portability::{Difference, Portability};
 use wasmdiff_oracle::{Step, Verdict};
 use wasmdiff_proxy::Trace;
 
@@ -148,4 +150,116 @@ pub fn marked_wat(module: &[u8], exports: Option<&[String]>, note: &str) -> Stri
         out.push('\n');
     }
     out
+}
+
+/// The portability grid: per host, whether the engines agree (the engine axis); then, for
+/// the first host against each other one, the first observable difference per group of
+/// engines showing it (the host axis), with the trace events where the runs part, side by
+/// side.
+pub fn portability(grid: &Portability, names: &[&str]) {
+    let list = |engines: &[usize]| {
+        let engines: Vec<&str> = engines.iter().map(|&e| names[e]).collect();
+        match engines.len() == names.len() {
+            true => format!("every engine ({})", engines.join(", ")),
+            false => engines.join(", "),
+        }
+    };
+    println!("engine axis: the engines under each host");
+    for (host, checked) in &grid.runs {
+        let text = wasmdiff_cases::describe(
+            &checked.verdict,
+            names,
+            &checked.case.plan,
+            &checked.executions,
+        );
+        println!("    {host:<6} {text}");
+    }
+    println!("host axis: the filter under each host");
+    for comparison in &grid.comparisons {
+        let (left, right) = (comparison.left, comparison.right);
+        for (difference, engines) in &comparison.groups {
+            let Some(difference) = difference else {
+                println!("    {left} = {right} on {}", list(engines));
+                continue;
+            };
+            println!("    {left} ≠ {right} on {}", list(engines));
+            let (ours, theirs) = (
+                &grid.runs[0].1,
+                &grid
+                    .runs
+                    .iter()
+                    .find(|(h, _)| *h == right)
+                    .expect("a run per host")
+                    .1,
+            );
+            let engine = engines[0];
+            match difference {
+                Difference::Outcome { left: a, right: b } => {
+                    println!("      {left:<6} {a}");
+                    println!("      {right:<6} {b}");
+                }
+                Difference::Observable(d) => {
+                    let absent = || "(none)".to_string();
+                    println!("      first observable difference: {}", d.aspect);
+                    println!("      {left:<6} {}", d.left.clone().unwrap_or_else(absent));
+                    println!(
+                        "      {right:<6} {}",
+                        d.right.clone().unwrap_or_else(absent)
+                    );
+                    let traces = (&ours.executions[engine], &theirs.executions[engine]);
+                    let (Execution::Traced { trace: a }, Execution::Traced { trace: b }) = traces
+                    else {
+                        continue;
+                    };
+                    let behind = |host, trace: &Trace<Trap>, at: Option<usize>| {
+                        if let Some(event) = at.and_then(|at| trace.events.get(at)) {
+                            println!("      behind it under {host}: {}", event_text(event).trim());
+                        }
+                    };
+                    behind(left, a, d.behind.0);
+                    behind(right, b, d.behind.1);
+                    if let Some(at) = d.parting_event {
+                        println!(
+                            "      the traces part at event #{at} (on {}):",
+                            names[engine]
+                        );
+                        parting_events(a, b, at, (left, right));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The events of two traces from a little before `at` to a little after, in two columns.
+fn parting_events(
+    left: &Trace<Trap>,
+    right: &Trace<Trap>,
+    at: usize,
+    (a, b): (HostProfile, HostProfile),
+) {
+    const BEFORE: usize = 2;
+    const AFTER: usize = 3;
+    const COLUMN: usize = 72;
+    let cell = |trace: &Trace<Trap>, i: usize| {
+        let text = trace
+            .events
+            .get(i)
+            .map_or(String::new(), |e| event_text(e).trim_end().to_string());
+        let mut text: String = text.chars().take(COLUMN).collect();
+        if text.chars().count() == COLUMN {
+            text.push('…');
+        }
+        text
+    };
+    println!("        {:<w$} | {b}", a.to_string(), w = COLUMN + 1);
+    for i in at.saturating_sub(BEFORE)..at + AFTER {
+        let mark = if i == at { '>' } else { ' ' };
+        println!(
+            "      {mark} {:<w$} | {}",
+            cell(left, i),
+            cell(right, i),
+            w = COLUMN + 1
+        );
+    }
 }

@@ -2,16 +2,15 @@
 //! proxy-wasm scenarios, the store data, and the [`wasmdiff_proxy::Vm`] over an instance. An
 //! engine file provides a [`Backend`]: how to compile and how to instantiate.
 
-use std::fmt;
-
 use wasmdiff_gen::proxy::Scenario;
 use wasmdiff_gen::{Invocation, Plan, Value};
-use wasmdiff_proxy::{Host, HostTrap};
+use wasmdiff_proxy::Host;
 
 use crate::Engine;
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::{Execution, Instance, Trap, call_with_budget, drive, fnv1a};
 use crate::progress::{self, Stage};
+use crate::sections::start_as_export;
 
 /// What a store holds: the growth policy and, for filters, the proxy-wasm host.
 pub struct StoreData {
@@ -25,34 +24,14 @@ impl StoreData {
     }
 }
 
-/// Why a host function stopped the filter, as an engine error: a trap of kind `host-error`.
-#[derive(Debug)]
-pub struct HostStop(pub String);
-
-impl HostStop {
-    /// The host's own reasons; nested guest traps are re-raised as they are, not through here.
-    pub fn of<T>(trap: HostTrap<T>) -> Result<HostStop, T> {
-        match trap {
-            HostTrap::Exit(code) => Ok(HostStop(format!("proc_exit({code})"))),
-            HostTrap::Refused(message) => Ok(HostStop(format!("host trap: {message}"))),
-            HostTrap::Panic(message) => Ok(HostStop(format!("host panic in {message}"))),
-            HostTrap::Guest(trap) => Err(trap),
-        }
-    }
-}
-
-impl fmt::Display for HostStop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for HostStop {}
-
 /// An engine's own part.
 pub trait Backend {
     type Module: Clone;
     type Session: Instance;
+    /// Whether host functions called from a filter's start function cannot reach the
+    /// instance (its memory is known to the host only once instantiation is over): such
+    /// filters get their start function called as an export right after instantiation.
+    const START_BEFORE_INSTANCE: bool = false;
     /// Compiles (and validates) a module; the error is the engine's reason for refusing it.
     fn compile(&mut self, bytes: &[u8]) -> Result<Self::Module, String>;
     /// Instantiates a module in a store holding `data`, with the proxy-wasm host functions as
@@ -156,12 +135,21 @@ impl<B: Backend> Cached<B> {
         if let Err(message) = wasmdiff_proxy::resolve_imports(module, scenario.host) {
             return Execution::Rejected { message };
         }
-        match self.session(module, Some(Host::new(scenario))) {
+        let (module, start) = match B::START_BEFORE_INSTANCE {
+            true => start_as_export(module),
+            false => (module.to_vec(), None),
+        };
+        match self.session(&module, Some(Host::new(scenario))) {
             Ok(instance) => {
                 let mut vm = ProxyVm {
                     instance,
                     fuel: self.limits.fuel,
                 };
+                if let Some(start) = start
+                    && let Err(trap) = wasmdiff_proxy::Vm::call(&mut vm, &start, &[])
+                {
+                    return Execution::InstantiationFailed { trap };
+                }
                 Execution::Traced {
                     trace: wasmdiff_proxy::drive(&mut vm, scenario),
                 }

@@ -60,8 +60,8 @@ pub trait Engine {
 pub struct Abilities {
     /// Runs modules through plans of calls.
     pub modules: bool,
-    /// Runs proxy-wasm filters (it can host the proxy-wasm imports).
-    pub proxy: bool,
+    /// Runs proxy-wasm filters (it can host the proxy-wasm imports), or why it cannot.
+    pub proxy: ProxyHosting,
     /// Says whether it accepts a module, with full validation up front.
     pub validation: bool,
 }
@@ -69,7 +69,7 @@ pub struct Abilities {
 impl Abilities {
     pub const ALL: Abilities = Abilities {
         modules: true,
-        proxy: true,
+        proxy: ProxyHosting::Hosts,
         validation: true,
     };
 
@@ -77,11 +77,23 @@ impl Abilities {
     pub fn refuses(&self, plan: &Plan) -> Option<&'static str> {
         match plan {
             Plan::Calls(_) if !self.modules => Some("it does not run modules"),
-            Plan::Proxy(_) if !self.proxy => Some("it cannot host proxy-wasm filters"),
+            Plan::Proxy(_) => match self.proxy {
+                ProxyHosting::Hosts => None,
+                ProxyHosting::Unable(why) => Some(why),
+            },
             Plan::Validate if !self.validation => Some("it does not validate modules up front"),
             _ => None,
         }
     }
+}
+
+/// Whether an engine hosts proxy-wasm filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyHosting {
+    Hosts,
+    /// It sits proxy-wasm out, for this reason.
+    Unable(&'static str),
 }
 
 /// Where an engine runs.

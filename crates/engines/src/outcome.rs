@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use wasmdiff_gen::{Invocation, Value};
+use wasmdiff_proxy::HostTrap;
 
 use crate::progress::{self, Stage};
 
@@ -562,3 +563,27 @@ mod tests {
         );
     }
 }
+
+/// Why a host function stopped the filter, as an engine error: a trap of kind `host-error`.
+#[derive(Debug)]
+pub struct HostStop(pub String);
+
+impl HostStop {
+    /// The host's own reasons; nested guest traps are re-raised as they are, not through here.
+    pub fn of<T>(trap: HostTrap<T>) -> Result<HostStop, T> {
+        match trap {
+            HostTrap::Exit(code) => Ok(HostStop(format!("proc_exit({code})"))),
+            HostTrap::Refused(message) => Ok(HostStop(format!("host trap: {message}"))),
+            HostTrap::Panic(message) => Ok(HostStop(format!("host panic in {message}"))),
+            HostTrap::Guest(trap) => Err(trap),
+        }
+    }
+}
+
+impl fmt::Display for HostStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HostStop {}

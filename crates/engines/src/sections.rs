@@ -104,3 +104,34 @@ pub fn splice(module: &[u8], additions: Vec<Addition>, dropped: &[u8]) -> Result
     flush(&mut out, &mut pending, None);
     Ok(out)
 }
+
+/// The module with its start function exported (under a name no export has) instead of
+/// started, and that name; the module as it is if it has no start function. For embeddings
+/// whose host functions need the instance before the start function may run.
+pub fn start_as_export(module: &[u8]) -> (Vec<u8>, Option<String>) {
+    let mut start = None;
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        match payload {
+            Ok(wasmparser::Payload::StartSection { func, .. }) => start = Some(func),
+            Ok(wasmparser::Payload::ExportSection(reader)) => {
+                names.extend(reader.into_iter().filter_map(|e| Some(e.ok()?.name)));
+            }
+            Ok(_) => {}
+            Err(_) => return (module.to_vec(), None),
+        }
+    }
+    let Some(function) = start else {
+        return (module.to_vec(), None);
+    };
+    let mut name = "wasmdiff-start".to_string();
+    while names.contains(&name.as_str()) {
+        name.push('_');
+    }
+    let mut export = wasm_encoder::ExportSection::new();
+    export.export(&name, wasm_encoder::ExportKind::Func, function);
+    match splice(module, vec![Addition::of(7, &export, 1, false)], &[8]) {
+        Ok(spliced) => (spliced, Some(name)),
+        Err(_) => (module.to_vec(), None),
+    }
+}

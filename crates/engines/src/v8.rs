@@ -5,7 +5,10 @@
 //! Node 20's V8 (11.3) has no multi-memory, no `try_table`/exnref and an old GC encoding;
 //! memory64, extended-const and tail calls need flags (given below); its relaxed SIMD is not
 //! deterministic, so it stays off. It has no fuel: generated modules end by themselves, and
-//! the wall-clock deadline catches the rest.
+//! the wall-clock deadline catches the rest. proxy-wasm filters run there too, their host
+//! here ([`proxy`]).
+
+mod proxy;
 
 use std::process::Command;
 use std::sync::OnceLock;
@@ -19,7 +22,7 @@ use crate::inspect::{has_table64, has_tags, largest_memory_pages};
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Child, Failure};
 use crate::progress::{Progress, Stage};
-use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
+use crate::{Abilities, Engine, EngineSpec, Isolation, Limits, ProxyHosting};
 
 const SCRIPT: &str = include_str!("v8.js");
 
@@ -52,7 +55,7 @@ const MAX_MEMORY_PAGES: u64 = 262_144;
 
 const ABILITIES: Abilities = Abilities {
     modules: true,
-    proxy: false,
+    proxy: ProxyHosting::Hosts,
     validation: true,
 };
 
@@ -252,10 +255,24 @@ enum Answer {
 
 impl Engine for V8 {
     fn start(&mut self, module: &[u8], plan: &Plan) {
-        self.started = Some(self.send(module, plan));
+        // A proxy-wasm run is a conversation, held in `run`.
+        if !matches!(plan, Plan::Proxy(_)) {
+            self.started = Some(self.send(module, plan));
+        }
     }
 
     fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        if let Plan::Proxy(scenario) = plan {
+            if let Some(progress) = &self.progress {
+                progress.reset();
+            }
+            let limits = self.limits;
+            let ran = match self.node() {
+                Ok(node) => proxy::run(node, module, scenario, &limits),
+                Err(crashed) => return crashed,
+            };
+            return ran.unwrap_or_else(|failure| self.lost(failure, None));
+        }
         let started = match self.started.take() {
             Some(started) => started,
             None => self.send(module, plan),

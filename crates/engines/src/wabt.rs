@@ -18,7 +18,7 @@ use crate::inspect::has_table64;
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Run, describe};
 use crate::progress::Stage;
-use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits};
+use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits, ProxyHosting};
 
 /// Proposals WABT 1.0.32 has on by default, plus those enabled by [`FLAGS`]. Not memory64:
 /// 1.0.32 reads 64-bit load offsets and data segment offsets as 32-bit.
@@ -49,7 +49,7 @@ pub const SPEC: EngineSpec = EngineSpec {
     features: FEATURES,
     abilities: Abilities {
         modules: true,
-        proxy: false,
+        proxy: ProxyHosting::Unable("its script runner (spectest-interp) has no host functions"),
         validation: true,
     },
     isolation: Isolation::External,

@@ -5,7 +5,10 @@
 //! A trap stays the instance's exception, failing every later call, until cleared: the safe
 //! `wamrx` wrapper cannot clear it, so this file calls WAMR directly. Calls take and return
 //! the four numeric types only, and tables cannot be read: calls and state go through the
-//! [adapter](crate::adapter). WAMR has no fuel; the deadline bounds it.
+//! [adapter](crate::adapter). WAMR has no fuel; the deadline bounds it. proxy-wasm filters
+//! run with their host in the same worker ([`proxy`]).
+
+mod proxy;
 
 use std::ffi::{CStr, CString, c_char};
 use std::sync::OnceLock;
@@ -17,7 +20,7 @@ use crate::adapter::{AdaptedInstance, Job, Options};
 use crate::inspect::has_name_with_nul;
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
-use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, always_available};
+use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, ProxyHosting, always_available};
 
 const FEATURES: Features = Features {
     saturating_float_to_int: true,
@@ -38,7 +41,7 @@ pub const SPEC: EngineSpec = EngineSpec {
     features: FEATURES,
     abilities: Abilities {
         modules: true,
-        proxy: false,
+        proxy: ProxyHosting::Hosts,
         validation: true,
     },
     isolation: Isolation::Required,
@@ -84,6 +87,9 @@ impl Engine for Wamr {
                 reason: "WAMR does not support names containing NUL (a documented limitation)"
                     .to_string(),
             };
+        }
+        if let Plan::Proxy(scenario) = plan {
+            return proxy::run(module, scenario, self.stack_bytes);
         }
         let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
             Job::Run(adapted) => adapted,

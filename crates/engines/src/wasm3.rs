@@ -19,7 +19,9 @@ use crate::adapter::{AdaptedInstance, Job, Options};
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
 use crate::rewrite::{Splice, rewrite_instructions, rewrite_with_scratch};
-use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits, always_available};
+use crate::{
+    Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits, ProxyHosting, always_available,
+};
 
 const FEATURES: Features = Features {
     sign_extension: true,
@@ -101,7 +103,9 @@ pub const SPEC: EngineSpec = EngineSpec {
     features: FEATURES,
     abilities: Abilities {
         modules: true,
-        proxy: false,
+        proxy: ProxyHosting::Unable(
+            "wasm3 0.4.7 cannot call into a module from a host function (`m3_Call` restarts the module's stack), and proxy-wasm hosts must call the filter's allocator from host calls",
+        ),
         validation: false,
     },
     isolation: Isolation::Required,

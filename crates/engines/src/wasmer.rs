@@ -21,8 +21,9 @@ use wasmer::{
 use wasmer_middlewares::Metering;
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
-use crate::backend::{Backend, Cached, HostStop, StoreData};
+use crate::backend::{Backend, Cached, StoreData};
 use crate::limits::Limits;
+use crate::outcome::HostStop;
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, always_available};
 
@@ -162,6 +163,8 @@ impl Backend for Wasmer {
     /// A compiled module and the engine that compiled it (its store needs that engine).
     type Module = (Module, wasmer::Engine);
     type Session = Session;
+    // The host functions' environment gets the instance only from `Instance::new`'s result.
+    const START_BEFORE_INSTANCE: bool = true;
 
     fn compile(&mut self, bytes: &[u8]) -> Result<(Module, wasmer::Engine), String> {
         let engine = self.engine();

@@ -12,8 +12,9 @@ use wasmi::{
 use wasm_encoder::Instruction;
 use wasmparser::Operator;
 
-use crate::backend::{Backend, Cached, HostStop, StoreData};
+use crate::backend::{Backend, Cached, StoreData};
 use crate::limits::{GrowthCap, Limits};
+use crate::outcome::HostStop;
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::rewrite::{Splice, rewrite_instructions};
 use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, always_available};

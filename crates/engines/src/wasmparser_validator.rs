@@ -4,7 +4,7 @@
 use wasmdiff_gen::Features;
 
 use crate::outcome::Execution;
-use crate::{Abilities, Engine, EngineSpec, Isolation, always_available};
+use crate::{Abilities, Engine, EngineSpec, Isolation, ProxyHosting, always_available};
 use wasmdiff_gen::Plan;
 
 pub const SPEC: EngineSpec = EngineSpec {
@@ -16,7 +16,7 @@ pub const SPEC: EngineSpec = EngineSpec {
     features: Features::ALL,
     abilities: Abilities {
         modules: false,
-        proxy: false,
+        proxy: ProxyHosting::Unable("it only validates"),
         validation: true,
     },
     isolation: Isolation::Optional,

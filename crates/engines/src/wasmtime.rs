@@ -8,8 +8,9 @@ use wasmtime::{
     Trap as WasmtimeTrap, Val, ValType,
 };
 
-use crate::backend::{Backend, Cached, HostStop, StoreData};
+use crate::backend::{Backend, Cached, StoreData};
 use crate::limits::{GrowthCap, Limits};
+use crate::outcome::HostStop;
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::{Abilities, Engine, EngineSpec, Isolation, always_available};
 

@@ -681,7 +681,8 @@ pub fn arbitrary_scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
     })
 }
 
-fn signature(params: &[ValType], results: &[ValType]) -> String {
+/// A function type in WAT form, ` (param i32) (result i32)`.
+pub fn signature(params: &[ValType], results: &[ValType]) -> String {
     let list = |types: &[ValType]| types.iter().map(|t| format!(" {t}")).collect::<String>();
     let params = if params.is_empty() {
         String::new()

@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod differential;
 pub mod fuzzing;
 pub mod inputs;
+pub mod portability;
 pub mod replay;
 pub mod seeds;
 pub mod shrink;

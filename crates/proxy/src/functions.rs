@@ -37,9 +37,7 @@ fn arg64(args: &[Value], i: usize) -> i64 {
 /// Success is `Ok(())` (status 0); any other status or a trap is `Err`.
 pub(crate) fn dispatch<G: Guest>(c: &mut Call<'_, G>, id: HostFn, a: &[Value]) -> Outcome<G::Trap> {
     if c.rules().not_implemented.contains(&id) {
-        return Err(refuse(format!(
-            "host trap (function not yet implemented): {id}"
-        )));
+        return Err(refuse(format!("function not yet implemented: {id}")));
     }
     match id {
         HostFn::ProxyLog => log(c, a),

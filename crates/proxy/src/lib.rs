@@ -11,6 +11,7 @@ pub mod driver;
 mod functions;
 pub mod host;
 pub mod maps;
+pub mod portability;
 pub mod profile;
 pub mod trace;
 
@@ -22,32 +23,63 @@ use wasmdiff_gen::proxy::{HostFunction, HostProfile, host_function};
 use wasmparser::{Payload, TypeRef};
 
 /// The host function for each function import of `module`, in import order; an error naming
-/// the first import the host of `profile` does not provide (non-function imports included):
-/// such a filter fails to link there.
+/// the first import the host of `profile` does not provide, or provides with another type
+/// (non-function imports included): such a filter fails to link there.
 pub fn resolve_imports(
     module: &[u8],
     profile: HostProfile,
 ) -> Result<Vec<&'static HostFunction>, String> {
     let missing = profile::behaviour(profile).missing;
+    let mut types = Vec::new();
     let mut functions = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(module) {
-        let Ok(Payload::ImportSection(reader)) = payload else {
-            continue;
-        };
-        for import in reader.into_imports() {
-            let import = import.map_err(|e| e.to_string())?;
-            let function = match import.ty {
-                TypeRef::Func(_) => host_function(import.module, import.name),
-                _ => None,
-            };
-            let function = function.filter(|f| !missing.contains(&f.id));
-            functions.push(function.ok_or_else(|| {
-                format!(
-                    "the filter imports `{}::{}`, which the proxy-wasm 0.2.1 host of {profile} does not provide",
-                    import.module, import.name
-                )
-            })?);
+        match payload {
+            Ok(Payload::TypeSection(reader)) => {
+                for group in reader.into_iter_err_on_gc_types() {
+                    types.push(group.map_err(|e| e.to_string())?);
+                }
+            }
+            Ok(Payload::ImportSection(reader)) => {
+                for import in reader.into_imports() {
+                    let import = import.map_err(|e| e.to_string())?;
+                    let function = match import.ty {
+                        TypeRef::Func(ty) => host_function(import.module, import.name)
+                            .filter(|f| !missing.contains(&f.id))
+                            .map(|f| (f, types.get(ty as usize))),
+                        _ => None,
+                    };
+                    let unknown = || {
+                        format!(
+                            "the filter imports `{}::{}`, which the proxy-wasm 0.2.1 host of {profile} does not provide",
+                            import.module, import.name
+                        )
+                    };
+                    let (function, ty) = function.ok_or_else(unknown)?;
+                    if !ty.is_some_and(|ty| has_signature(ty, function)) {
+                        return Err(format!(
+                            "the filter imports `{}::{}` with another type than the host's{}",
+                            import.module,
+                            import.name,
+                            wasmdiff_gen::proxy::signature(function.params, function.results)
+                        ));
+                    }
+                    functions.push(function);
+                }
+            }
+            _ => {}
         }
     }
     Ok(functions)
+}
+
+fn has_signature(ty: &wasmparser::FuncType, function: &HostFunction) -> bool {
+    let same = |ours: &[wasmdiff_gen::ValType], theirs: &[wasmparser::ValType]| {
+        ours.len() == theirs.len()
+            && ours.iter().zip(theirs).all(|(a, b)| match (a, b) {
+                (wasmdiff_gen::ValType::I32, wasmparser::ValType::I32)
+                | (wasmdiff_gen::ValType::I64, wasmparser::ValType::I64) => true,
+                _ => false,
+            })
+    };
+    same(function.params, ty.params()) && same(function.results, ty.results())
 }

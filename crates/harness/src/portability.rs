@@ -1,0 +1,122 @@
+//! One filter under several host profiles on several engines: the grid, and which axis each
+//! difference belongs to. Engines that disagree under one host are an engine finding, as
+//! everywhere else; a filter that behaves differently under two hosts, the same way on every
+//! engine, is a portability difference: what a filter author moving between proxies meets.
+
+use serde::Serialize;
+use wasmdiff_engines::{Execution, Trap};
+use wasmdiff_gen::proxy::{HostProfile, Scenario};
+use wasmdiff_gen::{Generator, Plan, TestCase};
+use wasmdiff_oracle::Verdict;
+use wasmdiff_proxy::portability::{HostDifference, first_difference};
+
+use crate::{Checked, Differential};
+
+/// How a filter fared under two hosts on one engine, when it differed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Difference {
+    /// Both ran: the first observable difference.
+    Observable(HostDifference),
+    /// At least one did not get through the scenario (say, the filter does not link there).
+    Outcome { left: String, right: String },
+}
+
+/// Two hosts compared on every engine: the engines grouped by the difference they show.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostComparison {
+    pub left: HostProfile,
+    pub right: HostProfile,
+    /// Each distinct difference (`None`: no difference) with the engines (indices) showing it.
+    pub groups: Vec<(Option<Difference>, Vec<usize>)>,
+}
+
+/// The whole grid.
+pub struct Portability {
+    /// Each host's run on every engine, in the order asked.
+    pub runs: Vec<(HostProfile, Checked)>,
+    /// The first host against each of the others.
+    pub comparisons: Vec<HostComparison>,
+}
+
+impl Portability {
+    /// Whether the engines disagree under some host (the engine axis).
+    pub fn engines_differ(&self) -> bool {
+        self.runs
+            .iter()
+            .any(|(_, checked)| matches!(checked.verdict, Verdict::Diverge(_)))
+    }
+
+    /// Whether some engine sees a filter behave differently under two hosts (the host axis).
+    pub fn hosts_differ(&self) -> bool {
+        self.comparisons
+            .iter()
+            .any(|c| c.groups.iter().any(|(difference, _)| difference.is_some()))
+    }
+}
+
+/// Runs `module` through `scenario` under each of `hosts` on every engine of `differential`.
+pub fn portability(
+    differential: &mut Differential,
+    module: &[u8],
+    scenario: &Scenario,
+    hosts: &[HostProfile],
+) -> Portability {
+    let runs: Vec<(HostProfile, Checked)> = hosts
+        .iter()
+        .map(|&host| {
+            let case = TestCase {
+                module: module.to_vec(),
+                plan: Plan::Proxy(Scenario {
+                    host,
+                    ..scenario.clone()
+                }),
+                generator: Generator::File,
+            };
+            (host, differential.check_case(case))
+        })
+        .collect();
+    let comparisons = match runs.split_first() {
+        Some(((left, first), others)) => others
+            .iter()
+            .map(|(right, other)| compare(*left, first, *right, other))
+            .collect(),
+        None => Vec::new(),
+    };
+    Portability { runs, comparisons }
+}
+
+fn compare(
+    left: HostProfile,
+    ours: &Checked,
+    right: HostProfile,
+    theirs: &Checked,
+) -> HostComparison {
+    let mut groups: Vec<(Option<Difference>, Vec<usize>)> = Vec::new();
+    for (engine, (a, b)) in ours.executions.iter().zip(&theirs.executions).enumerate() {
+        let difference = difference(a, b);
+        match groups.iter_mut().find(|(d, _)| *d == difference) {
+            Some((_, engines)) => engines.push(engine),
+            None => groups.push((difference, vec![engine])),
+        }
+    }
+    HostComparison {
+        left,
+        right,
+        groups,
+    }
+}
+
+fn difference(left: &Execution, right: &Execution) -> Option<Difference> {
+    let trap_text = |trap: &Trap| format!("trap {}: {}", trap.kind, trap.message);
+    match (left, right) {
+        (Execution::Traced { trace: a }, Execution::Traced { trace: b }) => {
+            first_difference(a, b, trap_text).map(Difference::Observable)
+        }
+        _ if left == right => None,
+        _ => Some(Difference::Outcome {
+            left: left.summary(),
+            right: right.summary(),
+        }),
+    }
+}
