@@ -751,8 +751,9 @@ pub fn random_filter(
         .max_funcs
         .max(HOST_FUNCTIONS.len() + CALLBACKS.len() + 10);
     config.export_everything = false;
-    config.max_memories = 1;
-    config.min_memories = 1;
+    config.max_memories = 0;
+    // The exported memory comes from `exports`; wasm-smith would add its own beside it.
+    config.min_memories = 0;
     config.memory64_enabled = false;
     let mut module = wasm_smith::Module::new(config, u)?;
     module
@@ -773,6 +774,7 @@ mod tests {
         }
         assert_eq!(host_imports().count(), 50 + 11);
         let mut callbacks_seen = 0;
+        let mut memory_accesses = 0;
         for seed in 0..40u8 {
             let data: Vec<u8> = (0..2000u32)
                 .map(|i| (i as u8).wrapping_mul(seed | 1) ^ seed)
@@ -781,6 +783,12 @@ mod tests {
             let mut validator =
                 wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
             validator.validate_all(&module).unwrap();
+            // One memory, the exported one: engines without multi-memory can take the filter.
+            let mut one_memory = wasmparser::WasmFeatures::all();
+            one_memory.remove(wasmparser::WasmFeatures::MULTI_MEMORY);
+            wasmparser::Validator::new_with_features(one_memory)
+                .validate_all(&module)
+                .unwrap();
             for payload in wasmparser::Parser::new(0).parse_all(&module) {
                 match payload.unwrap() {
                     wasmparser::Payload::ImportSection(reader) => {
@@ -791,6 +799,19 @@ mod tests {
                                 "{}",
                                 import.name
                             );
+                        }
+                    }
+                    wasmparser::Payload::CodeSectionEntry(body) => {
+                        let mut reader = body.get_operators_reader().unwrap();
+                        while !reader.eof() {
+                            let op = reader.read().unwrap();
+                            memory_accesses += usize::from(matches!(
+                                op,
+                                wasmparser::Operator::I32Load { .. }
+                                    | wasmparser::Operator::I32Store { .. }
+                                    | wasmparser::Operator::I64Load { .. }
+                                    | wasmparser::Operator::I64Store { .. }
+                            ));
                         }
                     }
                     wasmparser::Payload::ExportSection(reader) => {
@@ -804,6 +825,8 @@ mod tests {
             }
         }
         assert_eq!(callbacks_seen, 40 * (CALLBACKS.len() - 1));
+        // The filters' code reads and writes their memory.
+        assert!(memory_accesses > 40, "{memory_accesses} memory accesses");
     }
 
     #[test]

@@ -3,11 +3,15 @@
 //! the result on every engine's final state.
 
 use wasmdiff_engines::{Execution, Limits};
-use wasmdiff_gen::proxy::{Bytes, CalloutResponse, Message, Pairs, Scenario, Stream};
+use wasmdiff_gen::proxy::{
+    Bytes, CalloutResponse, HostProfile, Message, Pairs, Scenario, Stream, example_scenario,
+};
 use wasmdiff_gen::{Generator, Plan, TestCase};
+use wasmdiff_harness::portability::{Difference, Portability, portability};
 use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 use wasmdiff_proxy::FinalState;
+use wasmdiff_proxy::portability::{Aspect, HostDifference};
 use wasmdiff_proxy::trace::StreamEnd;
 
 fn pairs(pairs: &[(&str, &str)]) -> Pairs {
@@ -263,4 +267,122 @@ fn tick_timer_ticks_between_streams() {
         );
         assert_eq!(state.logs.last().unwrap().1, Bytes::from("tick 4"));
     }
+}
+
+/// The engines that host proxy-wasm filters in the default lineup, V8 and WAMR among them.
+fn proxy_engines() -> Vec<&'static wasmdiff_engines::EngineSpec> {
+    let engines = wasmdiff_engines::every_default_engine(&Target::ProxyWasm.sample_plan());
+    let names: Vec<&str> = engines.iter().map(|e| e.name).collect();
+    for needed in [
+        "v8-liftoff",
+        "v8-turbofan",
+        "wamr",
+        "wasmtime-cranelift",
+        "wasmi-eager",
+    ] {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            assert!(
+                names.contains(&needed),
+                "{needed} hosts no filters: {names:?}"
+            );
+        }
+    }
+    engines
+}
+
+#[test]
+fn every_sdk_filter_agrees_on_every_proxy_engine_under_both_hosts() {
+    let engines = proxy_engines();
+    assert!(
+        engines.len() >= 7,
+        "{} proxy-capable engines",
+        engines.len()
+    );
+    let mut differential =
+        Differential::for_target(&engines, Limits::default(), Target::ProxyWasm).unwrap();
+    for filter in wasmdiff_filters::all() {
+        for host in HostProfile::ALL {
+            let case = TestCase {
+                module: filter.wasm.to_vec(),
+                plan: Plan::Proxy(Scenario {
+                    host,
+                    ..example_scenario()
+                }),
+                generator: Generator::SdkFilter,
+            };
+            let checked = differential.check_case(case);
+            assert_eq!(
+                checked.verdict,
+                Verdict::Agree,
+                "{} under {host}: the engines disagree",
+                filter.name
+            );
+            for execution in &checked.executions {
+                assert!(
+                    matches!(execution, Execution::Traced { .. }),
+                    "{} under {host}: {}",
+                    filter.name,
+                    execution.summary()
+                );
+            }
+        }
+    }
+}
+
+/// The portability report on one filter under Envoy and nginx, on wasmtime and V8.
+fn portability_of(filter: &str) -> Portability {
+    let engines = wasmdiff_engines::parse_list_for(
+        "wasmtime-cranelift,v8-liftoff",
+        &Target::ProxyWasm.sample_plan(),
+    )
+    .unwrap();
+    let mut differential =
+        Differential::for_target(&engines, Limits::default(), Target::ProxyWasm).unwrap();
+    let module = wasmdiff_filters::find(filter).unwrap().wasm;
+    portability(
+        &mut differential,
+        module,
+        &example_scenario(),
+        &[HostProfile::Envoy, HostProfile::Nginx],
+    )
+}
+
+/// The one difference both engines show between the hosts.
+fn host_difference(grid: &Portability) -> HostDifference {
+    assert!(!grid.engines_differ());
+    let [comparison] = &grid.comparisons[..] else {
+        panic!("one comparison expected");
+    };
+    match &comparison.groups[..] {
+        [(Some(Difference::Observable(d)), engines)] if engines.len() == 2 => d.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn portability_shows_nginx_ending_local_responses_with_a_newline() {
+    let difference = host_difference(&portability_of("auth_callout"));
+    assert_eq!(difference.aspect, Aspect::LocalResponse { context: 3 });
+    let (envoy, nginx) = (difference.left.unwrap(), difference.right.unwrap());
+    assert!(envoy.starts_with("401 \"who are you?\" "), "{envoy}");
+    assert!(nginx.starts_with("401 \"who are you?\\n\" "), "{nginx}");
+    assert!(difference.behind.0.is_some() && difference.behind.1.is_some());
+}
+
+#[test]
+fn portability_shows_where_nginx_traps_on_an_unimplemented_function() {
+    let difference = host_difference(&portability_of("queue"));
+    assert_eq!(difference.aspect, Aspect::Trap);
+    assert_eq!(difference.left, None);
+    let nginx = difference.right.unwrap();
+    assert!(
+        nginx.contains("not yet implemented: proxy_resolve_shared_queue"),
+        "{nginx}"
+    );
+}
+
+#[test]
+fn portability_finds_no_difference_where_the_hosts_agree() {
+    let grid = portability_of("header_rewrite");
+    assert!(!grid.engines_differ() && !grid.hosts_differ());
 }

@@ -381,7 +381,10 @@ fn signatures(module: &[u8]) -> Result<HashMap<String, Signature>, String> {
             let types = types.as_ref();
             let ty = types[types.core_function_at(export.index)].unwrap_func();
             let convert = |types: &[wasmparser::ValType]| {
-                types.iter().map(|t| ValType::from_wasmparser(*t)).collect::<Vec<_>>()
+                types
+                    .iter()
+                    .map(|t| ValType::from_wasmparser(*t))
+                    .collect::<Vec<_>>()
             };
             exports.insert(
                 export.name.to_string(),
@@ -391,4 +394,3 @@ fn signatures(module: &[u8]) -> Result<HashMap<String, Signature>, String> {
     }
     Ok(exports)
 }
-
