@@ -28,6 +28,10 @@ struct Member {
 pub struct Lineup {
     members: Vec<Member>,
     limits: Limits,
+    /// The last module found valid with the features every engine shares: a filter runs
+    /// through scenario after scenario, and validating it each time would cost more than
+    /// running it.
+    valid_for_all: Vec<u8>,
 }
 
 impl Lineup {
@@ -60,7 +64,11 @@ impl Lineup {
             })
             .collect::<anyhow::Result<_>>()
             .map_err(|e: anyhow::Error| anyhow::anyhow!("cannot start the engines: {e:#}"))?;
-        Ok(Lineup { members, limits })
+        Ok(Lineup {
+            members,
+            limits,
+            valid_for_all: Vec::new(),
+        })
     }
 
     pub fn specs(&self) -> Vec<&'static EngineSpec> {
@@ -124,7 +132,7 @@ impl Lineup {
     /// can carry out the plan make it valid (those engines must accept it), else invalid (then
     /// all must reject it). So a SIMD module is compared among the engines with SIMD, and a
     /// broken one among all.
-    fn skips(&self, module: &[u8], plan: &Plan) -> Vec<Option<String>> {
+    fn skips(&mut self, module: &[u8], plan: &Plan) -> Vec<Option<String>> {
         let refusals: Vec<Option<String>> = self
             .members
             .iter()
@@ -132,7 +140,11 @@ impl Lineup {
             .collect();
         // Valid with what all engines share, a module is valid with each engine's features.
         let everyone = Features::common(self.members.iter().map(|m| &m.spec.features));
+        if !module.is_empty() && self.valid_for_all == module {
+            return refusals;
+        }
         if everyone.validate(module).is_ok() {
+            self.valid_for_all = module.to_vec();
             return refusals;
         }
         let mut validity: Vec<(Features, Result<(), String>)> = Vec::new();

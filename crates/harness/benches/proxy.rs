@@ -1,13 +1,16 @@
 //! proxy-wasm throughput (`cargo bench -p wasmdiff-harness --bench proxy`, or `scripts/bench`):
-//! scenarios per second on each engine alone, for SDK filters (compiled once per engine,
-//! instantiated for each scenario) and for random filters (each one compiled too). Seeded,
-//! best of three rounds. `WASMDIFF_BENCH_SCENARIOS` sets the count (default 300).
+//! scenarios per second on each engine alone under each host profile, for SDK filters
+//! (compiled once per engine, instantiated for each scenario) and for random filters (each one
+//! compiled too), and the host calls per second that makes on the SDK filters (through node,
+//! each is at least one round trip). Seeded, best of three rounds. `WASMDIFF_BENCH_SCENARIOS`
+//! sets the count (default 300).
 
 use std::time::{Duration, Instant};
 
 use arbitrary::Unstructured;
+use wasmdiff_engines::Execution;
 use wasmdiff_engines::Limits;
-use wasmdiff_gen::proxy::arbitrary_scenario;
+use wasmdiff_gen::proxy::{HostProfile, Scenario, arbitrary_scenario};
 use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_harness::{Differential, Target, inputs};
 
@@ -27,12 +30,8 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(300);
-    let scenarios: Vec<Plan> = (0..count)
-        .map(|i| {
-            Plan::Proxy(
-                arbitrary_scenario(&mut Unstructured::new(&inputs::input(2, i, 600))).unwrap(),
-            )
-        })
+    let scenarios: Vec<Scenario> = (0..count)
+        .map(|i| arbitrary_scenario(&mut Unstructured::new(&inputs::input(2, i, 600))).unwrap())
         .collect();
     let specs = Target::ProxyWasm.default_engines();
     let generator = Differential::for_target(&specs, Limits::default(), Target::ProxyWasm).unwrap();
@@ -59,43 +58,86 @@ fn main() {
         random.iter().map(|c| c.module.len()).sum::<usize>() / random.len().max(1)
     );
     println!(
-        "{:<28} {:>18} {:>22}",
-        "engine", "SDK filters", "random filters"
+        "{:<28} {:<6} {:>18} {:>18} {:>14}",
+        "engine", "host", "SDK filters", "random filters", "host calls"
     );
     for spec in &specs {
         let mut differential =
             Differential::for_target(&[spec], Limits::default(), Target::ProxyWasm).unwrap();
-        let mut sdk_rates = Vec::new();
-        for filter in &filters {
-            let case = |plan: &Plan| TestCase {
-                module: filter.wasm.to_vec(),
-                plan: plan.clone(),
-                generator: Generator::SdkFilter,
-            };
-            // Compiled and cached before the clock starts: the campaign pays it once per filter.
-            for _ in 0..2 {
-                differential.run(&case(&scenarios[0]));
+        for host in HostProfile::ALL {
+            let plans: Vec<Plan> = scenarios
+                .iter()
+                .map(|s| Plan::Proxy(Scenario { host, ..s.clone() }))
+                .collect();
+            let mut sdk_rates = Vec::new();
+            let (mut host_calls, mut sdk_seconds) = (0usize, 0.0);
+            for filter in &filters {
+                let case = |plan: &Plan| TestCase {
+                    module: filter.wasm.to_vec(),
+                    plan: plan.clone(),
+                    generator: Generator::SdkFilter,
+                };
+                // Compiled and cached before the clock starts: a campaign pays it once per
+                // filter. The same runs count the host calls the timed ones make.
+                differential.run(&case(&plans[0]));
+                for plan in &plans {
+                    let (executions, _) = differential.run(&case(plan));
+                    assert!(
+                        executions
+                            .iter()
+                            .all(|e| matches!(e, Execution::Traced { .. })),
+                        "{} on {}: {}",
+                        filter.name,
+                        spec.name,
+                        executions[0].summary()
+                    );
+                    host_calls += executions.iter().map(host_calls_in).sum::<usize>();
+                }
+                let time = best_of_three(|| {
+                    for plan in &plans {
+                        std::hint::black_box(differential.run(&case(plan)));
+                    }
+                });
+                sdk_seconds += time.as_secs_f64();
+                sdk_rates.push(plans.len() as f64 / time.as_secs_f64());
             }
-            let time = best_of_three(|| {
-                for plan in &scenarios {
-                    std::hint::black_box(differential.run(&case(plan)));
+            let random: Vec<TestCase> = random
+                .iter()
+                .map(|c| TestCase {
+                    plan: match &c.plan {
+                        Plan::Proxy(s) => Plan::Proxy(Scenario { host, ..s.clone() }),
+                        other => other.clone(),
+                    },
+                    ..c.clone()
+                })
+                .collect();
+            let random_time = best_of_three(|| {
+                for case in &random {
+                    std::hint::black_box(differential.run(case));
                 }
             });
-            sdk_rates.push(scenarios.len() as f64 / time.as_secs_f64());
+            let slowest = sdk_rates.iter().cloned().fold(f64::INFINITY, f64::min);
+            let mean = sdk_rates.iter().sum::<f64>() / sdk_rates.len() as f64;
+            println!(
+                "{:<28} {:<6} {:>6.0}/s (min {:>5.0}) {:>8.0} filters/s {:>12.0}/s",
+                spec.name,
+                host.to_string(),
+                mean,
+                slowest,
+                random.len() as f64 / random_time.as_secs_f64(),
+                host_calls as f64 / sdk_seconds
+            );
         }
-        let random_time = best_of_three(|| {
-            for case in &random {
-                std::hint::black_box(differential.run(case));
-            }
-        });
-        let slowest = sdk_rates.iter().cloned().fold(f64::INFINITY, f64::min);
-        let mean = sdk_rates.iter().sum::<f64>() / sdk_rates.len() as f64;
-        println!(
-            "{:<28} {:>8.0}/s (min {:>5.0}) {:>12.0} filters/s",
-            spec.name,
-            mean,
-            slowest,
-            random.len() as f64 / random_time.as_secs_f64()
-        );
+    }
+}
+
+fn host_calls_in(execution: &Execution) -> usize {
+    match execution {
+        Execution::Traced { trace } => trace
+            .events
+            .iter()
+            .filter(|e| matches!(e, wasmdiff_proxy::Event::Host { .. }))
+            .count(),
+        _ => 0,
     }
 }

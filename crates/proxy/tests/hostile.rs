@@ -401,12 +401,19 @@ fn every_listed_host_function_is_dispatched() {
         let rules = wasmdiff_proxy::profile::behaviour(profile);
         for function in HOST_FUNCTIONS {
             let mut guest = FakeGuest::on(profile, Allocator::Bump);
-            let import = format!(
-                r#"(module (import "{}" "{}" (func)))"#,
-                function.module, function.name
-            );
-            let resolved =
-                wasmdiff_proxy::resolve_imports(&wat::parse_str(&import).unwrap(), profile);
+            let import = |ty: &str| {
+                let text = format!(
+                    r#"(module (import "{}" "{}" (func{ty})))"#,
+                    function.module, function.name
+                );
+                wasmdiff_proxy::resolve_imports(&wat::parse_str(&text).unwrap(), profile)
+            };
+            // Imported with another type, a function does not link.
+            assert!(import(" (param f64)").is_err(), "{}", function.name);
+            let resolved = import(&wasmdiff_gen::proxy::signature(
+                function.params,
+                function.results,
+            ));
             match rules.missing.contains(&function.id) {
                 true => assert!(resolved.is_err(), "{profile}: {}", function.name),
                 false => assert_eq!(resolved.unwrap(), [function], "{}", function.name),
