@@ -46,12 +46,20 @@ pub const SPEC: EngineSpec = EngineSpec {
     },
     isolation: Isolation::Required,
     default: true,
-    known_bugs: &[KnownBug {
-        id: "wamr-2.4.3-value-after-dead-code",
-        description: "after a block that ends in dead code (`block br 0 … end`), the fast interpreter returns the wrong value: the upper half of an f64 where an f32 lies beneath it on the stack",
-        // Dead code does nothing: without it the module means the same.
-        workaround: crate::rewrite::without_dead_code,
-    }],
+    known_bugs: &[
+        KnownBug {
+            id: "wamr-2.4.3-value-after-dead-code",
+            description: "after a block that ends in dead code (`block br 0 … end`), the fast interpreter returns the wrong value: the upper half of an f64 where an f32 lies beneath it on the stack",
+            // Dead code does nothing: without it the module means the same.
+            workaround: crate::rewrite::without_dead_code,
+        },
+        KnownBug {
+            id: "wamr-2.4.3-tail-call-to-import",
+            description: "a `return_call` of an imported (host) function crashes the fast interpreter (SIGSEGV); reached by proxy-wasm filters, whose imports are host functions",
+            // `call` then `return` means the same.
+            workaround: crate::rewrite::tail_calls_to_imports_as_calls,
+        },
+    ],
     available: always_available,
     build: |limits| {
         start_runtime()?;

@@ -42,3 +42,40 @@ fn nans_from_arithmetic_are_made_canonical_or_flipped_and_nothing_else_changes()
     let plain = wat::parse_str(r#"(module (func (export "f") (result i32) i32.const 7))"#).unwrap();
     assert_eq!(run(&canonicalize_nans(&plain).unwrap()), 7);
 }
+
+/// The direct calls in a module's code: `(tail call?, function index)`.
+fn direct_calls(module: &[u8]) -> Vec<(bool, u32)> {
+    let mut calls = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut reader = body.get_operators_reader().unwrap();
+            while !reader.eof() {
+                match reader.read().unwrap() {
+                    wasmparser::Operator::Call { function_index } => {
+                        calls.push((false, function_index))
+                    }
+                    wasmparser::Operator::ReturnCall { function_index } => {
+                        calls.push((true, function_index))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    calls
+}
+
+#[test]
+fn tail_calls_of_imports_become_calls_and_others_stay() {
+    let module = wat::parse_str(
+        r#"(module
+            (import "env" "h" (func $h (result i32)))
+            (func $g (result i32) i32.const 7)
+            (func (export "f") (result i32) (return_call $h))
+            (func (export "k") (result i32) (return_call $g)))"#,
+    )
+    .unwrap();
+    let rewritten = wasmdiff_engines::rewrite::tail_calls_to_imports_as_calls(&module).unwrap();
+    assert_eq!(direct_calls(&module), [(true, 0), (true, 1)]);
+    assert_eq!(direct_calls(&rewritten), [(false, 0), (true, 1)]);
+}

@@ -528,3 +528,28 @@ fn rewrite_nans(
         })
     })
 }
+
+/// `module` with each `return_call` of an imported function made a `call` and a `return`: the
+/// same module for the spec (the host function's results become the caller's either way), for
+/// engines that crash on tail calls into the host. `None` if the module does not validate.
+pub fn tail_calls_to_imports_as_calls(module: &[u8]) -> Option<Vec<u8>> {
+    let mut imported = 0u32;
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        if let wasmparser::Payload::ImportSection(reader) = payload.ok()? {
+            for import in reader.into_imports() {
+                if matches!(import.ok()?.ty, wasmparser::TypeRef::Func(_)) {
+                    imported += 1;
+                }
+            }
+        }
+    }
+    rewrite_instructions(module, |op| match op {
+        Operator::ReturnCall { function_index } if *function_index < imported => {
+            Some(Splice::Replace(vec![
+                Instruction::Call(*function_index),
+                Instruction::Return,
+            ]))
+        }
+        _ => None,
+    })
+}
