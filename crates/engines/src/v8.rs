@@ -139,6 +139,8 @@ struct V8 {
     /// The plan in flight: the adapted module it runs (none when it only validates), or why
     /// it was not sent (a crash, or a module V8 cannot take).
     started: Option<Result<Option<Adapted>, Execution>>,
+    /// The last proxy-wasm filter, prepared for node.
+    filter: Option<proxy::Prepared>,
 }
 
 impl V8 {
@@ -149,6 +151,7 @@ impl V8 {
             node: None,
             progress: Progress::new().ok(),
             started: None,
+            filter: None,
         }
     }
 
@@ -267,10 +270,12 @@ impl Engine for V8 {
                 progress.reset();
             }
             let limits = self.limits;
+            let mut filter = self.filter.take();
             let ran = match self.node() {
-                Ok(node) => proxy::run(node, module, scenario, &limits),
+                Ok(node) => proxy::run(node, &mut filter, module, scenario, &limits),
                 Err(crashed) => return crashed,
             };
+            self.filter = filter;
             return ran.unwrap_or_else(|failure| self.lost(failure, None));
         }
         let started = match self.started.take() {

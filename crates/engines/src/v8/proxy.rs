@@ -4,6 +4,7 @@
 //! is sent without an answer (node handles requests in order, so later reads see it).
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -59,18 +60,55 @@ struct Remote<'n> {
     limits: Limits,
     exports: HashMap<String, Signature>,
     memory: u64,
-    /// The host functions by the index node names them with.
-    functions: Vec<&'static HostFunction>,
     /// Why node stopped answering; nothing more is sent once this is set.
     failure: Option<Failure>,
     /// The trace event the current callback will be.
     event: usize,
 }
 
-/// Runs a filter through `scenario` in `node`; a crash leaves `node` unusable (the caller
-/// starts another).
+/// What a filter needs before it goes to node: its exports' types, its start function made an
+/// export, the job. Made once per filter, which comes back scenario after scenario.
+pub(super) struct Prepared {
+    original: Vec<u8>,
+    module: Vec<u8>,
+    job: Vec<u8>,
+    exports: HashMap<String, Signature>,
+}
+
+impl Prepared {
+    fn new(original: &[u8]) -> Result<Prepared, String> {
+        let exports = signatures(original)?;
+        let (module, start) = start_as_export(original);
+        let imports: Vec<_> = host_imports()
+            .map(|(module, f)| {
+                let types = |types: &[ValType]| types.iter().map(js_type).collect::<Vec<_>>();
+                (module, f.name, types(f.params), types(f.results))
+            })
+            .collect();
+        let mut job = serde_json::json!({ "proxy": imports });
+        if let Some(start) = &start {
+            job["start"] = start.as_str().into();
+        }
+        Ok(Prepared {
+            original: original.to_vec(),
+            module,
+            job: serde_json::to_vec(&job).expect("jobs serialize"),
+            exports,
+        })
+    }
+}
+
+/// The host functions by the index node names them with.
+fn functions() -> &'static [&'static HostFunction] {
+    static FUNCTIONS: OnceLock<Vec<&'static HostFunction>> = OnceLock::new();
+    FUNCTIONS.get_or_init(|| host_imports().map(|(_, f)| f).collect())
+}
+
+/// Runs a filter through `scenario` in `node`, preparing it unless `prepared` holds it; a
+/// crash leaves `node` unusable (the caller starts another).
 pub(super) fn run(
     node: &mut Child,
+    prepared: &mut Option<Prepared>,
     module: &[u8],
     scenario: &Scenario,
     limits: &Limits,
@@ -78,31 +116,20 @@ pub(super) fn run(
     if let Err(message) = wasmdiff_proxy::resolve_imports(module, scenario.host) {
         return Ok(Execution::Rejected { message });
     }
-    let exports = match signatures(module) {
-        Ok(exports) => exports,
-        Err(message) => return Ok(Execution::Rejected { message }),
-    };
-    let (module, start) = start_as_export(module);
-    let functions: Vec<&'static HostFunction> = host_imports().map(|(_, f)| f).collect();
-    let imports: Vec<_> = host_imports()
-        .map(|(module, f)| {
-            let types = |types: &[ValType]| types.iter().map(js_type).collect::<Vec<_>>();
-            (module, f.name, types(f.params), types(f.results))
-        })
-        .collect();
-    let mut job = serde_json::json!({ "proxy": imports });
-    if let Some(start) = &start {
-        job["start"] = start.as_str().into();
+    if prepared.as_ref().is_none_or(|p| p.original != module) {
+        match Prepared::new(module) {
+            Ok(filter) => *prepared = Some(filter),
+            Err(message) => return Ok(Execution::Rejected { message }),
+        }
     }
-    let job = serde_json::to_vec(&job).expect("jobs serialize");
-    node.send(&[&job, &module])?;
+    let prepared = prepared.as_ref().expect("just prepared");
+    node.send(&[&prepared.job, &prepared.module])?;
     let mut remote = Remote {
         node,
         host: Host::new(scenario),
         limits: *limits,
-        exports,
+        exports: prepared.exports.clone(),
         memory: 0,
-        functions,
         failure: None,
         event: 0,
     };
@@ -203,7 +230,7 @@ impl Remote<'_> {
 
     /// Runs host function `index` for the filter: node's instruction to return or throw.
     fn host_call(&mut self, index: usize, args: &[String]) -> serde_json::Value {
-        let Some(&function) = self.functions.get(index) else {
+        let Some(&function) = functions().get(index) else {
             return serde_json::json!({ "op": "trap", "message": "no such host function" });
         };
         let args: Option<Vec<Value>> = args

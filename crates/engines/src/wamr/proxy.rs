@@ -3,7 +3,7 @@
 //! [`HostFunction`] as the attachment); the exec env's user data is the run's [`Host`]. A host
 //! stop becomes the instance's exception, and a nested trap stays the exception it was.
 
-use std::ffi::{CStr, CString, c_void};
+use std::ffi::{CString, c_void};
 use std::sync::OnceLock;
 
 use wamrx_sys as sys;
@@ -11,7 +11,7 @@ use wasmdiff_gen::proxy::{HostFunction, Scenario, host_imports};
 use wasmdiff_gen::{ValType, Value};
 use wasmdiff_proxy::{Host, SliceGuest};
 
-use super::{Instance, Loaded, classify};
+use super::{Instance, Loaded, call, classify};
 use crate::outcome::{Execution, HostStop, Trap, TrapKind};
 use crate::progress::{self, Stage};
 use crate::sections::start_as_export;
@@ -155,116 +155,12 @@ fn raise(instance: sys::wasm_module_inst_t, message: &str) {
     unsafe { sys::wasm_runtime_set_exception(instance, message.as_ptr()) };
 }
 
-/// The instance's pending exception, cleared.
-fn take_exception(instance: sys::wasm_module_inst_t) -> String {
-    // SAFETY: the instance is live; the text is copied before it is cleared.
-    unsafe {
-        let text = sys::wasm_runtime_get_exception(instance);
-        let message = match text.is_null() {
-            true => String::new(),
-            false => CStr::from_ptr(text).to_string_lossy().into_owned(),
-        };
-        sys::wasm_runtime_clear_exception(instance);
-        message
-    }
-}
-
 /// A trap as the other engines report it: the host's own stops are host errors.
 fn trap_of(message: &str) -> Trap {
     match message.split_once(HOST_STOP) {
         Some((_, stop)) => Trap::new(TrapKind::HostError, stop),
         None => classify(message),
     }
-}
-
-fn kind_of(ty: &ValType) -> u8 {
-    (match ty {
-        ValType::I64 => sys::WASM_I64,
-        ValType::F32 => sys::WASM_F32,
-        ValType::F64 => sys::WASM_F64,
-        _ => sys::WASM_I32,
-    }) as u8
-}
-
-/// Calls export `name` with `args`: `None` if there is no such function or it takes other
-/// parameters; else its results, or the exception it raised (cleared).
-fn call(
-    env: sys::wasm_exec_env_t,
-    instance: sys::wasm_module_inst_t,
-    name: &str,
-    args: &[Value],
-) -> Option<Result<Vec<Value>, String>> {
-    let name = CString::new(name).ok()?;
-    // SAFETY: the instance is live and the name NUL-terminated; the type arrays are sized by
-    // the counts WAMR gives.
-    let (func, results) = unsafe {
-        let func = sys::wasm_runtime_lookup_function(instance, name.as_ptr());
-        if func.is_null() {
-            return None;
-        }
-        let mut params = vec![0u8; sys::wasm_func_get_param_count(func, instance) as usize];
-        sys::wasm_func_get_param_types(func, instance, params.as_mut_ptr());
-        let mut results = vec![0u8; sys::wasm_func_get_result_count(func, instance) as usize];
-        sys::wasm_func_get_result_types(func, instance, results.as_mut_ptr());
-        if !params
-            .iter()
-            .copied()
-            .eq(args.iter().map(|a| kind_of(&a.ty())))
-        {
-            return None;
-        }
-        (func, results)
-    };
-    let mut arguments: Vec<sys::wasm_val_t> = args
-        .iter()
-        .map(|arg| {
-            // SAFETY: a zeroed value is valid; the member written matches its kind.
-            let mut value: sys::wasm_val_t = unsafe { std::mem::zeroed() };
-            value.kind = kind_of(&arg.ty());
-            match *arg {
-                Value::I64(v) => value.of.i64_ = v,
-                Value::I32(v) => value.of.i32_ = v,
-                Value::F32(bits) => value.of.f32_ = f32::from_bits(bits),
-                Value::F64(bits) => value.of.f64_ = f64::from_bits(bits),
-                _ => {}
-            }
-            value
-        })
-        .collect();
-    // SAFETY: zeroed values are valid for WAMR to overwrite.
-    let mut values: Vec<sys::wasm_val_t> = vec![unsafe { std::mem::zeroed() }; results.len()];
-    // SAFETY: the env and function are live; the arrays hold the counts given.
-    let ok = unsafe {
-        sys::wasm_runtime_call_wasm_a(
-            env,
-            func,
-            values.len() as u32,
-            values.as_mut_ptr(),
-            arguments.len() as u32,
-            arguments.as_mut_ptr(),
-        )
-    };
-    if !ok {
-        return Some(Err(take_exception(instance)));
-    }
-    Some(Ok(values
-        .iter()
-        .map(|v| {
-            let kind = u32::from(v.kind);
-            // SAFETY: the member read matches the kind WAMR reported.
-            unsafe {
-                if kind == sys::WASM_I64 {
-                    Value::I64(v.of.i64_)
-                } else if kind == sys::WASM_F32 {
-                    Value::F32(v.of.f32_.to_bits())
-                } else if kind == sys::WASM_F64 {
-                    Value::F64(v.of.f64_.to_bits())
-                } else {
-                    Value::I32(v.of.i32_)
-                }
-            }
-        })
-        .collect()))
 }
 
 /// The filter as the host sees it during a host call.
