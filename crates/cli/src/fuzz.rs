@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_harness::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
 use wasmdiff_harness::shrink::ShrinkBudget;
 use wasmdiff_harness::{CampaignConfig, Stats, SweepPlan, Target, inputs};
@@ -57,6 +58,10 @@ pub struct FuzzArgs {
     /// every eighth input, until the sweep is done).
     #[arg(long)]
     no_sweep: bool,
+    /// The proxy every proxy-wasm scenario follows where hosts differ: envoy or nginx
+    /// (default: each scenario draws one from its input, so a campaign covers both).
+    #[arg(long, value_parser = crate::proxy::parse_host)]
+    host: Option<HostProfile>,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -94,6 +99,10 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         _ => SweepPlan::Off,
     };
 
+    anyhow::ensure!(
+        args.host.is_none() || target == Target::ProxyWasm,
+        "--host applies to --target proxy-wasm only"
+    );
     let engines = args.engines.specs(target)?;
     let limits = args.engines.limits()?;
     anyhow::ensure!(args.jobs >= 1, "--jobs must be at least 1");
@@ -178,6 +187,7 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         target,
         sweep,
         seeds: std::sync::Arc::new(seeds),
+        host: args.host,
         shrink: (!args.no_shrink).then(|| ShrinkBudget {
             evaluations: args.shrink_evaluations,
             interrupt: Some(stop_shrinking),

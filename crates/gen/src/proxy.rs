@@ -153,6 +153,8 @@ pub const CALLBACKS: &[AbiFunction] = abi! {
     "" "proxy_on_response_body" [I I I] -> [I];
     "" "proxy_on_response_trailers" [I I] -> [I];
     "" "proxy_on_http_call_response" [I I I I I] -> [];
+    "" "proxy_on_grpc_receive" [I I I] -> [];
+    "" "proxy_on_grpc_close" [I I I] -> [];
     "" "proxy_on_log" [I] -> [];
     "" "proxy_on_done" [I] -> [I];
     "" "proxy_on_delete" [I] -> [];

@@ -15,6 +15,7 @@ use wasmdiff_cases::{Case, Existing, Origin, Report, Signature, finding_name, wr
 use wasmdiff_engines::lineup::catch_panic;
 use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits};
 use wasmdiff_gen::Generator;
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_oracle::{Reason, Verdict};
 use wasmdiff_proxy::{Event, Outcome};
 
@@ -49,6 +50,19 @@ pub struct CampaignConfig {
     pub sweep: SweepPlan,
     /// The modules a mutate campaign changes.
     pub seeds: Arc<Vec<Vec<u8>>>,
+    /// The host every proxy-wasm scenario follows (`None`: each draws its own).
+    pub host: Option<HostProfile>,
+}
+
+impl CampaignConfig {
+    /// A differential for this campaign's target, engines, seeds and host.
+    fn differential(&self) -> anyhow::Result<Differential> {
+        Ok(
+            Differential::for_target(&self.engines, self.limits, self.target)?
+                .with_seeds(Arc::clone(&self.seeds))
+                .with_host(self.host),
+        )
+    }
 }
 
 /// How a campaign runs the corner sweep ([`crate::sweep`]) among its inputs. The campaign
@@ -486,8 +500,7 @@ impl Shared {
 
 fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     let config = &shared.config;
-    let mut differential = Differential::for_target(&config.engines, config.limits, config.target)?
-        .with_seeds(Arc::clone(&config.seeds));
+    let mut differential = config.differential()?;
     let mut in_flight = InFlight::open(&config.out, worker)?;
     // The sweep's own engines (see `Limits::for_terminating_code`), while the sweep lasts.
     let mut sweeper: Option<Differential> = None;
@@ -645,12 +658,7 @@ fn shrink_queued(
     queue: mpsc::Receiver<PathBuf>,
     budget: ShrinkBudget,
 ) -> anyhow::Result<()> {
-    let mut differential = Differential::for_target(
-        &shared.config.engines,
-        shared.config.limits,
-        shared.config.target,
-    )?
-    .with_seeds(Arc::clone(&shared.config.seeds));
+    let mut differential = shared.config.differential()?;
     for dir in queue {
         if budget
             .interrupt
@@ -689,8 +697,7 @@ pub fn run(
 ) -> anyhow::Result<Stats> {
     fs::create_dir_all(&config.out)
         .with_context(|| format!("cannot create {}", config.out.display()))?;
-    let probe = Differential::for_target(&config.engines, config.limits, config.target)?
-        .with_seeds(Arc::clone(&config.seeds));
+    let probe = config.differential()?;
     let recovered = recover_in_flight(&config, &probe)?;
     drop(probe);
     let mut stats = Stats::new(&config.engines);

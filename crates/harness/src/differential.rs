@@ -2,6 +2,7 @@
 //! The fuzz targets, the campaign runner, the CLI and the tests all go through here.
 
 use wasmdiff_engines::{EngineSpec, Execution, KnownBug, Limits, Lineup};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{FeatureMenu, GenerateError, Plan, TestCase};
 use wasmdiff_oracle::{Divergence, DivergenceKind, Reason, Verdict};
 
@@ -92,6 +93,8 @@ pub struct Differential {
     sdk_filters: Vec<&'static [u8]>,
     /// The modules the mutate target changes.
     seeds: std::sync::Arc<Vec<Vec<u8>>>,
+    /// The host every proxy-wasm scenario follows, if not its own.
+    host: Option<HostProfile>,
 }
 
 impl Differential {
@@ -125,12 +128,20 @@ impl Differential {
             target,
             sdk_filters,
             seeds: Default::default(),
+            host: None,
         })
     }
 
     /// The same, with the seed modules the mutate target changes.
     pub fn with_seeds(mut self, seeds: std::sync::Arc<Vec<Vec<u8>>>) -> Differential {
         self.seeds = seeds;
+        self
+    }
+
+    /// The same, with every proxy-wasm scenario it generates following `host` (`None`: each
+    /// scenario's own, drawn from its input).
+    pub fn with_host(mut self, host: Option<HostProfile>) -> Differential {
+        self.host = host;
         self
     }
 
@@ -146,7 +157,13 @@ impl Differential {
     pub fn generate(&self, data: &[u8]) -> Result<TestCase, GenerateError> {
         match self.target {
             Target::Modules => wasmdiff_gen::generate(data, &self.menu),
-            Target::ProxyWasm => wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters),
+            Target::ProxyWasm => {
+                let mut case = wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters)?;
+                if let (Some(host), Plan::Proxy(scenario)) = (self.host, &mut case.plan) {
+                    scenario.host = host;
+                }
+                Ok(case)
+            }
             Target::Validation => wasmdiff_gen::generate_validation(data, &self.menu),
             // A fuzzer's structure-aware mutator gives modules themselves (see
             // `wasmdiff_gen::mutate::mutate_for_fuzzer`); a campaign, seed picks and mutations.

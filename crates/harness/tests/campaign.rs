@@ -33,6 +33,7 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         target: Target::Modules,
         sweep: SweepPlan::Off,
         seeds: Default::default(),
+        host: None,
     }
 }
 

@@ -12,7 +12,7 @@ use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 use wasmdiff_proxy::FinalState;
 use wasmdiff_proxy::portability::{Aspect, HostDifference};
-use wasmdiff_proxy::trace::StreamEnd;
+use wasmdiff_proxy::trace::{Event, HostResult, StreamEnd, StreamRecord};
 
 fn pairs(pairs: &[(&str, &str)]) -> Pairs {
     pairs
@@ -269,6 +269,59 @@ fn tick_timer_ticks_between_streams() {
     }
 }
 
+#[test]
+fn grpc_auth_resumes_on_allow_and_denies_otherwise() {
+    let answer = |body: &str| CalloutResponse {
+        body: Bytes::from(body),
+        ..CalloutResponse::default()
+    };
+    let scenario = Scenario {
+        streams: vec![request(&[(":path", "/a")], &["body"]), get("/b"), get("/c")],
+        // The third stream's call gets no answer: it closes UNAVAILABLE (14).
+        callout_responses: vec![answer("allow"), answer("deny")],
+        ..Scenario::default()
+    };
+    for state in run("grpc_auth", scenario) {
+        let [allowed, denied, failed] = &state.streams[..] else {
+            panic!()
+        };
+        assert_eq!(allowed.end, StreamEnd::Completed);
+        assert_eq!(allowed.request.body, Bytes::from("body"));
+        let grpc_status = |stream: &StreamRecord| {
+            let response = stream.local_response.as_ref().unwrap();
+            assert_eq!(response.status, 403);
+            header(&response.headers, "x-grpc-status").map(str::to_string)
+        };
+        assert_eq!(grpc_status(denied).as_deref(), Some("0"));
+        assert_eq!(grpc_status(failed).as_deref(), Some("14"));
+        let callout = &state.callouts[1];
+        assert_eq!(callout.kind, "grpc-call");
+        assert_eq!(
+            header(&callout.headers, ":path"),
+            Some("/authz.Authorizer/Check")
+        );
+        assert_eq!(header(&callout.headers, "x-request-path"), Some("/b"));
+        assert_eq!(callout.body, Bytes::from("/b"));
+    }
+}
+
+#[test]
+fn properties_reads_typed_values_and_sets_filter_state() {
+    for state in run("properties", example_scenario()) {
+        for stream in &state.streams {
+            assert_eq!(header(&stream.request.headers, "x-plugin"), Some("example"));
+            // Envoy encodes response.code as an 8-byte integer.
+            assert_eq!(header(&stream.response.headers, "x-code-size"), Some("8"));
+        }
+        assert_eq!(
+            header(&state.streams[0].request.headers, "x-path"),
+            Some("/login")
+        );
+        let seen = (Bytes::from("wasmdiff\0seen"), Bytes::from("yes"));
+        assert_eq!(state.properties, [seen.clone(), seen]);
+    }
+}
+
 /// The engines that host proxy-wasm filters in the default lineup, V8 and WAMR among them.
 fn proxy_engines() -> Vec<&'static wasmdiff_engines::EngineSpec> {
     let engines = wasmdiff_engines::every_default_engine(&Target::ProxyWasm.sample_plan());
@@ -385,4 +438,22 @@ fn portability_shows_where_nginx_traps_on_an_unimplemented_function() {
 fn portability_finds_no_difference_where_the_hosts_agree() {
     let grid = portability_of("header_rewrite");
     assert!(!grid.engines_differ() && !grid.hosts_differ());
+}
+
+#[test]
+fn portability_shows_the_status_an_sdk_panicked_on() {
+    let difference = host_difference(&portability_of("properties"));
+    assert_eq!(difference.aspect, Aspect::Trap);
+    let nginx = difference.right.unwrap();
+    assert!(nginx.starts_with("proxy_on_response_headers("), "{nginx}");
+    // Behind the trap: the host call whose status the SDK did not expect.
+    let grid = portability_of("properties");
+    let Execution::Traced { trace } = &grid.runs[1].1.executions[0] else {
+        panic!("no trace under nginx");
+    };
+    let behind = &trace.events[difference.behind.1.unwrap()];
+    assert!(
+        matches!(behind, Event::Host { name, result: HostResult::Status(1), .. } if name == "proxy_set_property"),
+        "{behind:?}"
+    );
 }

@@ -9,6 +9,7 @@ use wasmdiff_cases::{Case, Report};
 use wasmdiff_engines::{
     Abilities, Engine, EngineSpec, Execution, Isolation, Limits, always_available,
 };
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{Features, Generator, Plan, TestCase};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
 use wasmdiff_harness::{CampaignConfig, Differential, Stats, SweepPlan, Target, campaign};
@@ -35,6 +36,7 @@ fn proxy_campaign(
         target: Target::ProxyWasm,
         sweep: SweepPlan::Off,
         seeds: Default::default(),
+        host: None,
     };
     (
         campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap(),
@@ -192,4 +194,29 @@ fn a_planted_engine_difference_shows_in_the_callbacks() {
         (divergence.kind, &divergence.classes),
         (DivergenceKind::Trace, &vec![vec![0], vec![1]])
     );
+}
+
+#[test]
+fn scenarios_draw_their_host_unless_the_campaign_fixes_one() {
+    let engines = Target::ProxyWasm.default_engines();
+    let hosts_of = |host: Option<HostProfile>| {
+        let differential = Differential::for_target(&engines, Limits::default(), Target::ProxyWasm)
+            .unwrap()
+            .with_host(host);
+        let mut rng = wasmdiff_gen::rng::SplitMix64(7);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let input: Vec<u8> = (0..256).map(|_| rng.next_u64() as u8).collect();
+            if let Ok(TestCase {
+                plan: Plan::Proxy(scenario),
+                ..
+            }) = differential.generate(&input)
+            {
+                seen.insert(scenario.host);
+            }
+        }
+        seen.into_iter().collect::<Vec<_>>()
+    };
+    assert_eq!(hosts_of(None), HostProfile::ALL);
+    assert_eq!(hosts_of(Some(HostProfile::Nginx)), [HostProfile::Nginx]);
 }

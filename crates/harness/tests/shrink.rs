@@ -232,6 +232,7 @@ fn a_campaign_leaves_shrunk_cases_that_replay() {
         target: Target::Modules,
         sweep: SweepPlan::Off,
         seeds: Default::default(),
+        host: None,
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(!stats.findings.is_empty());

@@ -72,3 +72,6 @@ pub const LOG_LEVEL_MAX: u32 = 5;
 
 /// The root (plugin) context's id; HTTP streams get the ids after it.
 pub const ROOT_CONTEXT: u32 = 1;
+
+/// The gRPC status of a call that got no response.
+pub const GRPC_UNAVAILABLE: u32 = 14;

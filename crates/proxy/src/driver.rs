@@ -16,7 +16,7 @@
 use wasmdiff_gen::Value;
 use wasmdiff_gen::proxy::{CalloutResponse, Message, Scenario};
 
-use crate::abi::{ACTION_PAUSE, ROOT_CONTEXT};
+use crate::abi::{ACTION_PAUSE, GRPC_UNAVAILABLE, ROOT_CONTEXT};
 use crate::host::{Delivery, Host, Phase, StreamState, stream_context};
 use crate::profile::{Bodies, HeaderMaps, HttpCall, Pause, PseudoHeaders};
 use crate::trace::{Event, Outcome, StreamEnd, Trace};
@@ -133,6 +133,22 @@ impl<V: Vm> Run<'_, V> {
                 let failed = response.is_none();
                 let mut response = response.unwrap_or_else(CalloutResponse::default);
                 response.headers = host.arriving(&response.headers);
+                if callout.grpc {
+                    // Envoy answers a unary call with its message, or closes it UNAVAILABLE
+                    // (env onGrpcReceive, onGrpcClose); nginx implements no gRPC.
+                    let (callback, last) = match failed {
+                        false => ("proxy_on_grpc_receive", response.body.len() as u32),
+                        true => ("proxy_on_grpc_close", GRPC_UNAVAILABLE),
+                    };
+                    host.delivery = Some(Delivery {
+                        response,
+                        failed,
+                        grpc: true,
+                    });
+                    self.invoke(callback, ROOT_CONTEXT, &[ROOT_CONTEXT, callout.token, last]);
+                    self.vm.host().delivery = None;
+                    continue;
+                }
                 // nginx says why a call failed in a pseudo-header (ngx proxy_wasm_maps.c), and
                 // resumes the stream that made the call by itself (ngx dispatch.c:447).
                 let effective = match rule {
@@ -155,7 +171,11 @@ impl<V: Vm> Run<'_, V> {
                     response.body.len() as u32,
                     response.trailers.len() as u32,
                 ];
-                host.delivery = Some(Delivery { response, failed });
+                host.delivery = Some(Delivery {
+                    response,
+                    failed,
+                    grpc: false,
+                });
                 self.invoke(
                     "proxy_on_http_call_response",
                     effective,
@@ -373,8 +393,9 @@ impl<V: Vm> Run<'_, V> {
         let args: Vec<u32> = std::iter::once(context)
             .chain(args.iter().copied())
             .collect();
-        let action = match self.callback(name, context, &args)?.as_slice() {
-            [Value::I32(action)] => Some(*action as u32),
+        // A callback the filter lacks continues (cpp-host answers Continue for it).
+        let action = match self.callback(name, context, &args).as_deref() {
+            Some([Value::I32(action)]) => Some(*action as u32),
             _ => None,
         };
         let state = self.stream_state(context);

@@ -7,7 +7,7 @@
 use wasmdiff_gen::Value;
 use wasmdiff_gen::proxy::{Bytes, HostFn, Pairs, Property};
 
-use crate::abi::{self, buffer, errno, map, metric, status};
+use crate::abi::{self, GRPC_UNAVAILABLE, buffer, errno, map, metric, status};
 use crate::host::{Call, Guest, Host, PendingCallout, Phase, Stop, refuse};
 use crate::maps;
 use crate::profile::{
@@ -130,11 +130,13 @@ pub(crate) fn dispatch<G: Guest>(c: &mut Call<'_, G>, id: HostFn, a: &[Value]) -
             Ok(())
         }
         HostFn::ProxyGetStatus => {
-            // A failed callout's status: env onHttpCallFailure.
-            let failed = c.host().delivery.as_ref().is_some_and(|d| d.failed);
+            // A failed callout's status: env onHttpCallFailure, onGrpcClose.
+            let delivery = c.host().delivery.as_ref();
+            let failed = delivery.filter(|d| d.failed).map(|d| d.grpc);
             let (code, message): (u32, &[u8]) = match failed {
-                true => (status::BROKEN_CONNECTION, b"reset"),
-                false => (0, b""),
+                Some(false) => (status::BROKEN_CONNECTION, b"reset"),
+                Some(true) => (GRPC_UNAVAILABLE, b"unavailable"),
+                None => (0, b""),
             };
             c.write_u32(arg(a, 0), code)?;
             c.give(message, arg(a, 1), arg(a, 2))
@@ -353,7 +355,11 @@ fn buffer_of<'c, G: Guest>(
         buffer_type,
         buffer::VM_CONFIGURATION | buffer::PLUGIN_CONFIGURATION
     );
-    if configuration || buffer_type == buffer::HTTP_CALL_RESPONSE_BODY {
+    let response = matches!(
+        buffer_type,
+        buffer::HTTP_CALL_RESPONSE_BODY | buffer::GRPC_CALL_MESSAGE
+    );
+    if configuration || response {
         if writing {
             return Err(status::BAD_ARGUMENT.into());
         }
@@ -370,7 +376,7 @@ fn buffer_of<'c, G: Guest>(
             )
         }
         (Buffers::Nginx, buffer::HTTP_RESPONSE_BODY) => phase == Phase::ResponseBody,
-        (Buffers::Nginx, buffer::HTTP_CALL_RESPONSE_BODY) => {
+        (Buffers::Nginx, buffer::HTTP_CALL_RESPONSE_BODY | buffer::GRPC_CALL_MESSAGE) => {
             matches!(phase, Phase::CalloutResponse | Phase::Log)
         }
         _ => true,
@@ -385,13 +391,14 @@ fn buffer_of<'c, G: Guest>(
     match buffer_type {
         buffer::HTTP_REQUEST_BODY => host.stream().map(|s| &mut s.request_body),
         buffer::HTTP_RESPONSE_BODY => host.stream().map(|s| &mut s.response_body),
-        buffer::HTTP_CALL_RESPONSE_BODY => host.delivery.as_mut().map(|d| &mut d.response.body.0),
+        buffer::HTTP_CALL_RESPONSE_BODY | buffer::GRPC_CALL_MESSAGE => {
+            host.delivery.as_mut().map(|d| &mut d.response.body.0)
+        }
         buffer::VM_CONFIGURATION => Some(&mut host.vm_configuration.0),
         buffer::PLUGIN_CONFIGURATION => Some(&mut host.plugin_configuration.0),
-        buffer::DOWNSTREAM_DATA
-        | buffer::UPSTREAM_DATA
-        | buffer::GRPC_CALL_MESSAGE
-        | buffer::FOREIGN_FUNCTION_ARGUMENTS => None,
+        buffer::DOWNSTREAM_DATA | buffer::UPSTREAM_DATA | buffer::FOREIGN_FUNCTION_ARGUMENTS => {
+            None
+        }
         _ => return Err(status::BAD_ARGUMENT.into()),
     }
     .ok_or(Stop::Status(status::NOT_FOUND))
@@ -677,8 +684,11 @@ fn http_call<G: Guest>(c: &mut Call<'_, G>, a: &[Value]) -> Outcome<G::Trap> {
         timeout_ms: timeout,
     });
     let context = host.effective_context;
-    host.pending_callouts
-        .push_back(PendingCallout { token, context });
+    host.pending_callouts.push_back(PendingCallout {
+        token,
+        context,
+        grpc: false,
+    });
     c.write_u32(arg(a, 9), token)
 }
 
@@ -703,6 +713,15 @@ fn grpc_call<G: Guest>(c: &mut Call<'_, G>, id: HostFn, a: &[Value]) -> Outcome<
     // gRPC tokens are odd, apart from HTTP's (their exact values are not modelled).
     let token = 2 * host.grpc_calls + 1;
     host.grpc_calls += 1;
+    // Unary calls get their response like HTTP calls; streams are not answered.
+    if id == HostFn::ProxyGrpcCall {
+        let context = host.effective_context;
+        host.pending_callouts.push_back(PendingCallout {
+            token,
+            context,
+            grpc: true,
+        });
+    }
     host.callouts.push(Callout {
         id: token,
         kind: id.name().trim_start_matches("proxy_").replace('_', "-"),

@@ -157,7 +157,9 @@ impl Phase {
             "proxy_on_delete" => Phase::Delete,
             "proxy_on_tick" => Phase::Tick,
             "proxy_on_queue_ready" => Phase::QueueReady,
-            "proxy_on_http_call_response" => Phase::CalloutResponse,
+            "proxy_on_http_call_response" | "proxy_on_grpc_receive" | "proxy_on_grpc_close" => {
+                Phase::CalloutResponse
+            }
             _ => Phase::Start,
         }
     }
@@ -197,6 +199,8 @@ pub(crate) struct PendingCallout {
     pub token: u32,
     /// The context that made it.
     pub context: u32,
+    /// A unary gRPC call (else an HTTP call).
+    pub grpc: bool,
 }
 
 /// The response being delivered to `proxy_on_http_call_response`.
@@ -205,6 +209,8 @@ pub(crate) struct Delivery {
     pub response: CalloutResponse,
     /// No response came (the scenario had none left): the callout failed.
     pub failed: bool,
+    /// The response to a unary gRPC call.
+    pub grpc: bool,
 }
 
 /// The host's state for one run of a filter (one VM): scenario, traffic, shared data, queues,

@@ -238,7 +238,8 @@ pub fn first_difference<T: PartialEq>(
 /// The event that made an aspect what it is, where one event did.
 fn behind<T>(trace: &Trace<T>, aspect: &Aspect) -> Option<usize> {
     match aspect {
-        // The host call that trapped, if one did; else the callback.
+        // The callback's last host call that trapped or failed (SDKs panic on a status they
+        // do not expect); else the callback.
         Aspect::Trap => trace
             .events
             .iter()
@@ -251,19 +252,22 @@ fn behind<T>(trace: &Trace<T>, aspect: &Aspect) -> Option<usize> {
                     }
                 )
             })
-            .map(|callback| match callback.checked_sub(1) {
-                Some(before)
-                    if matches!(
-                        trace.events[before],
-                        Event::Host {
-                            result: HostResult::Trap(_),
-                            ..
-                        }
-                    ) =>
-                {
-                    before
-                }
-                _ => callback,
+            .map(|callback| {
+                // The callback's own host calls come right before it.
+                let calls = trace.events[..callback]
+                    .iter()
+                    .rposition(|e| !matches!(e, Event::Host { .. }))
+                    .map_or(0, |other| other + 1);
+                (calls..callback)
+                    .rev()
+                    .find(|&i| {
+                        matches!(
+                            &trace.events[i],
+                            Event::Host { result, .. }
+                                if !matches!(result, HostResult::Status(0) | HostResult::Done)
+                        )
+                    })
+                    .unwrap_or(callback)
             }),
         Aspect::LocalResponse { .. } => host_calls(trace, &["proxy_send_local_response"]).last(),
         Aspect::Callout { index } => host_calls(
