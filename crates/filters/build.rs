@@ -1,5 +1,6 @@
-//! Builds the SDK filters in `guest/` for wasm32-wasip1, with a cargo of their own, and lists
-//! them for `src/lib.rs` to embed.
+//! Builds the Rust SDK filters in `guest/` for wasm32-wasip1, with a cargo of their own, and
+//! lists them, with the AssemblyScript SDK filters prebuilt in `assemblyscript/built/`, for
+//! `src/lib.rs` to embed.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -8,11 +9,14 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip1";
 
 fn main() {
-    let guest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("guest");
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let guest = manifest.join("guest");
+    let assemblyscript = manifest.join("assemblyscript").join("built");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     for watched in ["src", "examples", "Cargo.toml", "Cargo.lock"] {
         println!("cargo::rerun-if-changed={}", guest.join(watched).display());
     }
+    println!("cargo::rerun-if-changed={}", assemblyscript.display());
     let mut cargo = guest_cargo();
     let target_dir = out.join("guest-target");
     cargo
@@ -65,11 +69,18 @@ fn main() {
 
     let built = target_dir.join(TARGET).join("release").join("examples");
     let mut list = String::from("&[\n");
-    for name in filter_names(&guest.join("examples")) {
+    for name in filter_names(&guest.join("examples"), "rs") {
         let wasm = out.join(format!("{name}.wasm"));
         std::fs::copy(built.join(format!("{name}.wasm")), &wasm).expect("the filter was built");
         list.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?})),\n",
+            "    ({name:?}, Sdk::Rust, include_bytes!({:?})),\n",
+            wasm.display().to_string()
+        ));
+    }
+    for name in filter_names(&assemblyscript, "wasm") {
+        let wasm = assemblyscript.join(format!("{name}.wasm"));
+        list.push_str(&format!(
+            "    ({name:?}, Sdk::AssemblyScript, include_bytes!({:?})),\n",
             wasm.display().to_string()
         ));
     }
@@ -77,14 +88,14 @@ fn main() {
     std::fs::write(out.join("filters.rs"), list).unwrap();
 }
 
-/// One filter per source file in `examples/`, in name order.
-fn filter_names(examples: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(examples)
-        .expect("guest/examples exists")
+/// One filter per file with extension `extension` in `dir`, in name order.
+fn filter_names(dir: &Path, extension: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| {
             let path = e.ok()?.path();
             let name = path.file_stem()?.to_string_lossy().into_owned();
-            (path.extension()? == "rs").then_some(name)
+            (path.extension()? == extension).then_some(name)
         })
         .collect();
     names.sort();

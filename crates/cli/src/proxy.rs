@@ -19,8 +19,9 @@ use crate::show;
 pub struct ProxyArgs {
     /// The filter: a `.wasm` or `.wat` file, or `sdk:NAME` for a built-in SDK filter
     /// (header_rewrite, auth_callout, body_rewrite, config_driven, shared_counter, queue,
-    /// metrics, tick_timer, grpc_auth, properties); `crates/filters/rows/` has one small
-    /// filter per row of `proxy-wasm-hosts.md`.
+    /// metrics, tick_timer, grpc_auth, properties; AssemblyScript: as_header_rewrite,
+    /// as_auth_callout); `crates/filters/rows/` has one small filter per row of
+    /// `proxy-wasm-hosts.md`.
     filter: String,
     /// The scenario, as JSON (default: a built-in example: two streams, a callout, ticks).
     #[arg(long)]

@@ -3,6 +3,7 @@
 //! the result on every engine's final state.
 
 use wasmdiff_engines::{Execution, Limits};
+use wasmdiff_filters::Sdk;
 use wasmdiff_gen::proxy::{
     Bytes, CalloutResponse, HostProfile, Message, Pairs, Scenario, Stream, example_scenario,
 };
@@ -322,6 +323,50 @@ fn properties_reads_typed_values_and_sets_filter_state() {
     }
 }
 
+#[test]
+fn assemblyscript_filters_rewrite_headers_and_authorize() {
+    for name in ["as_header_rewrite", "as_auth_callout"] {
+        let filter = wasmdiff_filters::find(name).unwrap();
+        assert_eq!(filter.sdk, Sdk::AssemblyScript);
+        // The AssemblyScript SDK aborts through WASI's older module.
+        let imports = wasmparser::Parser::new(0)
+            .parse_all(filter.wasm)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::ImportSection(r) => Some(r),
+                _ => None,
+            })
+            .flat_map(|r| r.into_imports().map(|i| i.unwrap().module.to_string()))
+            .collect::<Vec<_>>();
+        assert!(imports.iter().any(|m| m == "wasi_unstable"), "{imports:?}");
+    }
+    let scenario = example_scenario();
+    assert!(!scenario.plugin_configuration.0.is_empty());
+    for state in run("as_header_rewrite", scenario.clone()) {
+        for stream in &state.streams {
+            // The SDK's `onConfigure` hands the host the configuration's size where the size's
+            // out-pointer goes (runtime.ts), so it never sees its configuration: "yes".
+            assert_eq!(header(&stream.request.headers, "x-as-filter"), Some("yes"));
+            assert_eq!(
+                header(&stream.response.headers, "x-served-by"),
+                Some("assemblyscript")
+            );
+        }
+    }
+    // The first stream's callout gets the scenario's 200; the second's gets nothing.
+    for state in run("as_auth_callout", scenario) {
+        assert_eq!(state.streams[0].end, StreamEnd::Completed);
+        let denied = state.streams[1].local_response.as_ref().unwrap();
+        assert_eq!(
+            (denied.status, &denied.body),
+            (403, &Bytes::from("forbidden"))
+        );
+        assert_eq!(
+            header(&state.callouts[0].headers, "authorization"),
+            Some("Bearer allow")
+        );
+    }
+}
+
 /// The engines that host proxy-wasm filters in the default lineup, V8 and WAMR among them.
 fn proxy_engines() -> Vec<&'static wasmdiff_engines::EngineSpec> {
     let engines = wasmdiff_engines::every_default_engine(&Target::ProxyWasm.sample_plan());
@@ -455,5 +500,18 @@ fn portability_shows_the_status_an_sdk_panicked_on() {
     assert!(
         matches!(behind, Event::Host { name, result: HostResult::Status(1), .. } if name == "proxy_set_property"),
         "{behind:?}"
+    );
+}
+
+#[test]
+fn portability_shows_assemblyscript_filters_failing_on_nginx_root_ids() {
+    // The SDK looks its root context up by `plugin_root_id`: "" on Envoy, the root context's id
+    // on nginx, where the lookup fails and the SDK aborts through `proc_exit`.
+    let difference = host_difference(&portability_of("as_header_rewrite"));
+    assert_eq!(difference.aspect, Aspect::Trap);
+    let nginx = difference.right.unwrap();
+    assert!(
+        nginx.starts_with("proxy_on_context_create(") && nginx.contains("proc_exit"),
+        "{nginx}"
     );
 }

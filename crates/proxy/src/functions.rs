@@ -932,7 +932,11 @@ fn get_property<G: Guest>(c: &mut Call<'_, G>, a: &[Value]) -> Outcome<G::Trap> 
             if !in_stream && REQUEST_PROPERTIES.contains(&first) {
                 return Err(status::NOT_FOUND.into());
             }
+            // The plugin's name, root id and VM id are always set, if only to "" (env
+            // getProperty: PLUGIN_NAME, PLUGIN_ROOT_ID, PLUGIN_VM_ID).
+            let plugin = [&b"plugin_name"[..], b"plugin_root_id", b"plugin_vm_id"];
             lookup(host, &path, rule, <[u8]>::to_vec)
+                .or_else(|| plugin.contains(&&path[..]).then(Vec::new))
         }
         Properties::Nginx => {
             let path = dotted(&path);
