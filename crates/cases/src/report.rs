@@ -2,8 +2,9 @@
 //! a one-paragraph human description of the divergence.
 
 use serde::{Deserialize, Serialize};
-use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, ExportValue, KnownBug, Trap};
+use wasmdiff_engines::{CallOutcome, EngineSpec, Execution, ExportValue, HostRun, KnownBug, Trap};
 use wasmdiff_gen::{Generator, Plan, TestCase, Value};
+use wasmdiff_oracle::hosts::{self, Difference};
 use wasmdiff_oracle::{Divergence, Step, Verdict};
 use wasmdiff_proxy::trace::HostResult;
 use wasmdiff_proxy::{Event, FinalState, Outcome};
@@ -99,6 +100,21 @@ impl EngineOutcome {
                 outcome.stage = "traced".into();
                 outcome.calls = trace.events.iter().map(event_text).collect();
                 outcome.exports = state_lines(&trace.state);
+            }
+            Execution::Hosted { runs } => {
+                outcome.stage = "hosted".into();
+                outcome.message = Some(execution.summary());
+                for run in runs {
+                    let under = EngineOutcome::of(name, &run.execution);
+                    let host = run.host;
+                    outcome.calls.push(format!("under {host}: {}", under.stage));
+                    outcome
+                        .calls
+                        .extend(under.calls.iter().map(|c| format!("{host}: {c}")));
+                    outcome
+                        .exports
+                        .extend(under.exports.iter().map(|e| format!("{host}: {e}")));
+                }
             }
         }
         outcome
@@ -363,7 +379,31 @@ fn observed_at(step: &Step, execution: &Execution) -> String {
         (Step::FinalState, Execution::Traced { trace }) => state_lines(&trace.state).join("; "),
         // A call plan's steps on a trace, or a trace's on calls: the plans differ.
         (_, Execution::Ran { .. } | Execution::Traced { .. }) => "(not comparable)".into(),
+        (_, Execution::Hosted { runs }) => hosted_text(runs),
     }
+}
+
+/// Where a filter's runs under several hosts first differ from its run under the first, as it
+/// looked under each.
+fn hosted_text(runs: &[HostRun]) -> String {
+    let Some((first, others)) = runs.split_first() else {
+        return "(no runs)".into();
+    };
+    for other in others {
+        let (a, b) = (first.host, other.host);
+        match hosts::difference(&first.execution, &other.execution) {
+            Some(Difference::Observable(d)) => {
+                let none = || "(none)".to_string();
+                let (left, right) = (d.left.unwrap_or_else(none), d.right.unwrap_or_else(none));
+                return format!("{}: under {a} {left}, under {b} {right}", d.aspect);
+            }
+            Some(Difference::Outcome { left, right }) => {
+                return format!("under {a} {left}, under {b} {right}");
+            }
+            None => {}
+        }
+    }
+    "the same under every host".into()
 }
 
 /// `[engine, engine] what they saw | [engine] what it saw`, one group per agreeing class.

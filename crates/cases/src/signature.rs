@@ -7,9 +7,12 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use wasmdiff_engines::{CallOutcome, CrashKind, Execution, ExportValue, TrapKind};
+use wasmdiff_engines::{CallOutcome, CrashKind, Execution, ExportValue, HostRun, TrapKind};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{Plan, ValType};
+use wasmdiff_oracle::hosts::{self, Difference};
 use wasmdiff_oracle::{Divergence, DivergenceKind, Step, StepKind, Verdict};
+use wasmdiff_proxy::portability::AspectKind;
 use wasmdiff_proxy::trace::HostResult;
 use wasmdiff_proxy::{Event, Outcome};
 use wasmparser::{ExternalKind, Payload};
@@ -87,6 +90,15 @@ pub enum Observed {
     /// A plan of one kind seen at a step of another (the engines' answers are incomparable).
     Ran,
     Traced,
+    /// A filter that behaves differently under two hosts: in which aspect (none: it did not
+    /// get through the scenario under one of them), and the host call or callback behind it.
+    Portability {
+        hosts: Vec<HostProfile>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aspect: Option<AspectKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        behind: Option<String>,
+    },
 }
 
 impl Signature {
@@ -101,6 +113,10 @@ impl Signature {
     ) -> Option<Signature> {
         let mut signature = Signature::coarse_of(verdict, names, executions)?;
         let divergence = verdict.divergence()?;
+        // Between hosts, no function of the filter diverges.
+        if divergence.kind == DivergenceKind::Portability {
+            return Some(signature);
+        }
         let exports = diverging_exports(
             &divergence.step,
             plan,
@@ -150,11 +166,16 @@ impl Signature {
 }
 
 fn sides(divergence: &Divergence, names: &[&str], executions: &[Execution]) -> Vec<Side> {
+    // A difference between hosts is the same whichever engines ran the filter.
+    let engines = |class: &[usize]| match divergence.kind {
+        DivergenceKind::Portability => Vec::new(),
+        _ => class.iter().map(|&i| names[i].to_string()).collect(),
+    };
     divergence
         .classes
         .iter()
         .map(|class| Side {
-            engines: class.iter().map(|&i| names[i].to_string()).collect(),
+            engines: engines(class),
             observed: Observed::at(&divergence.step, &executions[class[0]]),
         })
         .collect()
@@ -227,8 +248,43 @@ impl Observed {
                 }
             }
             (_, Execution::Ran { .. }) => Observed::Ran,
+            (_, Execution::Hosted { runs }) => portability(runs),
         }
     }
+}
+
+/// How a filter's runs under several hosts first differ from its run under the first.
+fn portability(runs: &[HostRun]) -> Observed {
+    let Some((first, others)) = runs.split_first() else {
+        return Observed::Traced;
+    };
+    let name = |run: &HostRun, index: Option<usize>| match (&run.execution, index) {
+        (Execution::Traced { trace }, Some(i)) => trace.events.get(i).map(|e| match e {
+            Event::Callback { name, .. } | Event::Host { name, .. } => name.clone(),
+        }),
+        _ => None,
+    };
+    for other in others {
+        let hosts = vec![first.host, other.host];
+        match hosts::difference(&first.execution, &other.execution) {
+            Some(Difference::Observable(d)) => {
+                return Observed::Portability {
+                    hosts,
+                    aspect: Some(d.aspect.kind()),
+                    behind: name(other, d.behind.1).or_else(|| name(first, d.behind.0)),
+                };
+            }
+            Some(Difference::Outcome { .. }) => {
+                return Observed::Portability {
+                    hosts,
+                    aspect: None,
+                    behind: None,
+                };
+            }
+            None => {}
+        }
+    }
+    Observed::Traced
 }
 
 /// `file:line:col` from a panic message (the engines' lineup records panics so).
@@ -282,6 +338,21 @@ impl fmt::Display for Observed {
             Observed::FinalState => f.write_str("final state"),
             Observed::Ran => f.write_str("ran calls"),
             Observed::Traced => f.write_str("traced"),
+            Observed::Portability {
+                hosts,
+                aspect,
+                behind,
+            } => {
+                let hosts: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+                match aspect {
+                    Some(aspect) => write!(f, "{} differ in {aspect}", hosts.join(" and "))?,
+                    None => write!(f, "{} differ in getting through", hosts.join(" and "))?,
+                }
+                match behind {
+                    Some(behind) => write!(f, " behind {behind}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -291,12 +362,10 @@ impl fmt::Display for Signature {
         write!(f, "{} at {}: ", self.kind, self.step)?;
         for (i, side) in self.sides.iter().enumerate() {
             let separator = if i == 0 { "" } else { " | " };
-            write!(
-                f,
-                "{separator}[{}] {}",
-                side.engines.join(", "),
-                side.observed
-            )?;
+            match &side.engines[..] {
+                [] => write!(f, "{separator}{}", side.observed)?,
+                engines => write!(f, "{separator}[{}] {}", engines.join(", "), side.observed)?,
+            }
         }
         if !self.instructions.is_empty() {
             write!(f, " ; instructions: {}", self.instructions.join(" "))?;

@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use wasmdiff_cases::Signature;
 use wasmdiff_gen::proxy::HostProfile;
-use wasmdiff_harness::campaign::{self, DEFAULT_MAX_INPUT_LEN, peak_memory_bytes};
+use wasmdiff_harness::campaign::{
+    self, DEFAULT_MAX_INPUT_LEN, SAVED_PER_PORTABILITY, peak_memory_bytes,
+};
 use wasmdiff_harness::shrink::ShrinkBudget;
 use wasmdiff_harness::{CampaignConfig, Stats, SweepPlan, Target, inputs};
 
@@ -304,6 +307,18 @@ fn print_summary(stats: &Stats) {
                 found.instruction,
                 found.first.display()
             );
+        }
+    }
+    if !stats.portability.is_empty() {
+        let inputs: u64 = stats.portability.iter().map(|(_, n)| n).sum();
+        println!(
+            "  portability   {inputs} inputs differ between hosts, in {} kinds (the first {SAVED_PER_PORTABILITY} of each saved):",
+            stats.portability.len()
+        );
+        let mut kinds: Vec<&(Signature, u64)> = stats.portability.iter().collect();
+        kinds.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        for (signature, count) in kinds {
+            println!("    {count:>5} x {signature}");
         }
     }
     let generators: Vec<String> = stats

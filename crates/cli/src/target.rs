@@ -7,8 +7,11 @@ use wasmdiff_harness::Target;
 pub enum TargetArg {
     /// Random modules, and modules around single instructions, run through calls.
     Modules,
-    /// proxy-wasm filters (random, and built with the Rust SDK) driven through scenarios.
+    /// proxy-wasm filters (random, and built with the SDKs) driven through scenarios.
     ProxyWasm,
+    /// The same under every host profile (Envoy, nginx): engines compared under each host,
+    /// then where the filter's observable behaviour differs between hosts.
+    ProxyHosts,
     /// Modules that are sometimes invalid (mutated, bytes flipped): who accepts them.
     Validation,
     /// The corner sweep alone, once: every instruction against its operands' corner values.
@@ -23,6 +26,7 @@ impl From<TargetArg> for Target {
         match arg {
             TargetArg::Modules | TargetArg::Sweep => Target::Modules,
             TargetArg::ProxyWasm => Target::ProxyWasm,
+            TargetArg::ProxyHosts => Target::ProxyHosts,
             TargetArg::Validation => Target::Validation,
             TargetArg::Mutate => Target::Mutate,
         }

@@ -37,7 +37,9 @@ use wasmdiff_gen::{Features, Plan};
 
 pub use limits::Limits;
 pub use lineup::Lineup;
-pub use outcome::{CallOutcome, CrashKind, Execution, ExportState, ExportValue, Trap, TrapKind};
+pub use outcome::{
+    CallOutcome, CrashKind, Execution, ExportState, ExportValue, HostRun, Trap, TrapKind,
+};
 pub use progress::Stage;
 /// Module rewriting lives with generation, below the engines; their workarounds use it.
 pub use wasmdiff_gen::rewrite;
@@ -77,7 +79,7 @@ impl Abilities {
     pub fn refuses(&self, plan: &Plan) -> Option<&'static str> {
         match plan {
             Plan::Calls(_) if !self.modules => Some("it does not run modules"),
-            Plan::Proxy(_) => match self.proxy {
+            Plan::Proxy(_) | Plan::ProxyHosts(_) => match self.proxy {
                 ProxyHosting::Hosts => None,
                 ProxyHosting::Unable(why) => Some(why),
             },

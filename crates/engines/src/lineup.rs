@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use wasmdiff_gen::{FeatureMenu, Features, TestCase};
 
 use crate::limits::Limits;
-use crate::outcome::Execution;
+use crate::outcome::{Execution, HostRun};
 use crate::progress::{self, Stage};
 use crate::worker::Worker;
 use crate::{Engine, EngineSpec, Isolation};
 use wasmdiff_gen::Plan;
+use wasmdiff_gen::proxy::{HostProfile, Scenario};
 
 struct Member {
     spec: &'static EngineSpec,
@@ -88,8 +89,32 @@ impl Lineup {
 
     /// Carries out the test case's plan on every engine it applies to, in lineup order
     /// (engines in other processes started first); the others are [`Execution::Skipped`].
+    /// A plan for every host runs as one proxy-wasm plan per host, each engine's runs
+    /// gathered in an [`Execution::Hosted`].
     pub fn execute(&mut self, case: &TestCase) -> Vec<Execution> {
-        let (module, plan) = (&case.module, &case.plan);
+        let Plan::ProxyHosts(scenario) = &case.plan else {
+            return self.execute_plan(&case.module, &case.plan);
+        };
+        let mut engines: Vec<Vec<HostRun>> = vec![Vec::new(); self.members.len()];
+        for host in HostProfile::ALL {
+            let plan = Plan::Proxy(Scenario {
+                host,
+                ..scenario.clone()
+            });
+            for (runs, execution) in engines
+                .iter_mut()
+                .zip(self.execute_plan(&case.module, &plan))
+            {
+                runs.push(HostRun { host, execution });
+            }
+        }
+        engines
+            .into_iter()
+            .map(|runs| Execution::Hosted { runs })
+            .collect()
+    }
+
+    fn execute_plan(&mut self, module: &[u8], plan: &Plan) -> Vec<Execution> {
         let skips = self.skips(module, plan);
         for (member, skip) in self.members.iter_mut().zip(&skips) {
             if skip.is_none() {

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{Invocation, Value};
 use wasmdiff_proxy::HostTrap;
 
@@ -391,9 +392,26 @@ pub enum Execution {
     },
     /// The engine was not asked: the module needs features it lacks (the reason says which).
     Skipped { reason: String },
+    /// A filter through the same scenario under each host profile, in order.
+    Hosted { runs: Vec<HostRun> },
+}
+
+/// A filter's run under one host profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRun {
+    pub host: HostProfile,
+    pub execution: Execution,
 }
 
 impl Execution {
+    /// What an engine answers a plan for every host, which only the lineup carries out (one
+    /// host at a time).
+    pub fn not_split() -> Execution {
+        Execution::Skipped {
+            reason: "a plan for every host runs through the lineup".to_string(),
+        }
+    }
+
     /// A one-line summary for progress output and tables.
     pub fn summary(&self) -> String {
         match self {
@@ -408,6 +426,11 @@ impl Execution {
                 format!("crashed ({kind}) at {at}: {message}")
             }
             Execution::Skipped { reason } => format!("skipped: {reason}"),
+            Execution::Hosted { runs } => runs
+                .iter()
+                .map(|r| format!("under {}: {}", r.host, r.execution.summary()))
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 

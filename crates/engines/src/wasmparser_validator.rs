@@ -35,6 +35,7 @@ impl Engine for Wasmparser {
                 Ok(()) => Execution::Accepted,
                 Err(message) => Execution::Rejected { message },
             },
+            Plan::ProxyHosts(_) => Execution::not_split(),
             Plan::Calls(_) | Plan::Proxy(_) => Execution::Skipped {
                 reason: "wasmparser only validates".to_string(),
             },

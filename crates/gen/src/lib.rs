@@ -77,6 +77,9 @@ pub enum Plan {
     Calls(Vec<Invocation>),
     /// A proxy-wasm filter's life, as a proxy drives it through this scenario.
     Proxy(proxy::Scenario),
+    /// The same under every host profile (the scenario's own host aside), to compare the
+    /// filter's observable behaviour between proxies.
+    ProxyHosts(proxy::Scenario),
     /// Only say whether the module is valid (accepted, and compiled).
     Validate,
 }
@@ -86,7 +89,7 @@ impl Plan {
     pub fn calls(&self) -> &[Invocation] {
         match self {
             Plan::Calls(calls) => calls,
-            Plan::Proxy(_) | Plan::Validate => &[],
+            Plan::Proxy(_) | Plan::ProxyHosts(_) | Plan::Validate => &[],
         }
     }
 
@@ -94,7 +97,7 @@ impl Plan {
     pub fn size(&self) -> usize {
         match self {
             Plan::Calls(calls) => calls.len(),
-            Plan::Proxy(scenario) => scenario.size(),
+            Plan::Proxy(scenario) | Plan::ProxyHosts(scenario) => scenario.size(),
             Plan::Validate => 0,
         }
     }
@@ -114,6 +117,11 @@ impl Plan {
                 .simplifications()
                 .into_iter()
                 .map(Plan::Proxy)
+                .collect(),
+            Plan::ProxyHosts(scenario) => scenario
+                .simplifications()
+                .into_iter()
+                .map(Plan::ProxyHosts)
                 .collect(),
             Plan::Validate => Vec::new(),
         }
@@ -238,11 +246,13 @@ fn pick_features<'a>(data: &'a [u8], menu: &'a FeatureMenu) -> (&'a Features, &'
 ///
 /// Layout: byte 0 picks the features from the menu; byte 1's low bit chooses the filter's kind
 /// (one of `sdk_filters`, picked by byte 2, or a random wasm-smith filter made from the middle
-/// bytes); its other bits say how many trailing bytes make the scenario.
+/// bytes, importing no function of `leave_out`); its other bits say how many trailing bytes
+/// make the scenario.
 pub fn generate_proxy(
     data: &[u8],
     menu: &FeatureMenu,
     sdk_filters: &[&[u8]],
+    leave_out: &[proxy::HostFn],
 ) -> Result<TestCase, GenerateError> {
     let (features, data) = pick_features(data, menu);
     let (&header, rest) = data.split_first().unwrap_or((&0, &[]));
@@ -256,7 +266,8 @@ pub fn generate_proxy(
     } else {
         let scenario_len = (rest.len() / 2).min(usize::from(header >> 1) * 8);
         let (module_bytes, scenario_bytes) = rest.split_at(rest.len() - scenario_len);
-        let module = proxy::random_filter(&mut Unstructured::new(module_bytes), features)?;
+        let module =
+            proxy::random_filter(&mut Unstructured::new(module_bytes), features, leave_out)?;
         (module, Generator::RandomFilter, scenario_bytes)
     };
     let scenario = proxy::arbitrary_scenario(&mut Unstructured::new(scenario_bytes))?;
@@ -401,7 +412,7 @@ mod tests {
                 );
             }
             for generator in [Generator::RandomFilter, Generator::SdkFilter] {
-                let case = generate_proxy(&made(generator), &menu, &[&filter]).unwrap();
+                let case = generate_proxy(&made(generator), &menu, &[&filter], &[]).unwrap();
                 assert_eq!(case.generator, generator);
             }
             for generator in [Generator::WasmMutate, Generator::ByteFlips] {

@@ -708,17 +708,27 @@ fn assemble(items: impl Iterator<Item = String>) -> Vec<u8> {
 
 /// A module importing every host function (what a random filter may import), and one exporting
 /// a memory and every callback (what it must export).
+/// A module importing every host function but those in `leave_out`.
+fn imports_module(leave_out: &[HostFn]) -> Vec<u8> {
+    assemble(
+        HOST_FUNCTIONS
+            .iter()
+            .filter(|f| !leave_out.contains(&f.id))
+            .map(|f| {
+                format!(
+                    "(import \"{}\" \"{}\" (func{}))",
+                    f.module,
+                    f.name,
+                    signature(f.params, f.results)
+                )
+            }),
+    )
+}
+
 fn abi_modules() -> &'static (Vec<u8>, Vec<u8>) {
     static MODULES: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
     MODULES.get_or_init(|| {
-        let imports = assemble(HOST_FUNCTIONS.iter().map(|f| {
-            format!(
-                "(import \"{}\" \"{}\" (func{}))",
-                f.module,
-                f.name,
-                signature(f.params, f.results)
-            )
-        }));
+        let imports = imports_module(&[]);
         let exports = assemble(
             std::iter::once("(memory (export \"memory\") 1 4)".to_string()).chain(
                 CALLBACKS.iter().map(|f| {
@@ -736,16 +746,21 @@ fn abi_modules() -> &'static (Vec<u8>, Vec<u8>) {
 }
 
 /// A random filter: a wasm-smith module (swarm configuration from the input) that may import
-/// any host function and exports a memory, the allocator and every callback. Its callbacks do
-/// arbitrary things with arbitrary pointers, lengths and enum values.
+/// any host function but those in `leave_out`, and exports a memory, the allocator and every
+/// callback. Its callbacks do arbitrary things with arbitrary pointers, lengths and enum
+/// values.
 pub fn random_filter(
     u: &mut Unstructured<'_>,
     features: &Features,
+    leave_out: &[HostFn],
 ) -> std::result::Result<Vec<u8>, GenerateError> {
     let mut config: wasm_smith::Config = u.arbitrary()?;
     crate::swarm::restrict(&mut config, features);
     let (imports, exports) = abi_modules();
-    config.available_imports = Some(imports.clone());
+    config.available_imports = Some(match leave_out {
+        [] => imports.clone(),
+        _ => imports_module(leave_out),
+    });
     config.exports = Some(exports.clone());
     config.max_imports = HOST_FUNCTIONS.len();
     // The ABI's own types must fit whatever limits the swarm drew.
@@ -783,7 +798,7 @@ mod tests {
             let data: Vec<u8> = (0..2000u32)
                 .map(|i| (i as u8).wrapping_mul(seed | 1) ^ seed)
                 .collect();
-            let module = random_filter(&mut Unstructured::new(&data), &Features::ALL).unwrap();
+            let module = random_filter(&mut Unstructured::new(&data), &Features::ALL, &[]).unwrap();
             let mut validator =
                 wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
             validator.validate_all(&module).unwrap();

@@ -16,7 +16,7 @@ use wasmdiff_engines::lineup::catch_panic;
 use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits};
 use wasmdiff_gen::Generator;
 use wasmdiff_gen::proxy::HostProfile;
-use wasmdiff_oracle::{Reason, Verdict};
+use wasmdiff_oracle::{DivergenceKind, Reason, Verdict};
 use wasmdiff_proxy::{Event, Outcome};
 
 use crate::artifact::{case_of, presumed_crash};
@@ -217,11 +217,31 @@ pub struct Stats {
     /// Findings queued for the shrinker when shrinking was stopped.
     pub not_shrunk: Vec<PathBuf>,
     pub sweep: SweepStats,
+    /// Each kind of portability difference (by coarse signature) and the inputs that showed
+    /// it: the first [`SAVED_PER_PORTABILITY`] of each are saved as findings, the rest only
+    /// counted (nearly every filter differs somewhere between proxies).
+    pub portability: Vec<(Signature, u64)>,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
 
+/// Inputs saved per kind of portability difference.
+pub const SAVED_PER_PORTABILITY: u64 = 3;
+
 impl Stats {
+    /// Counts an input showing a portability difference of this kind; whether to save it.
+    fn portability_seen(&mut self, signature: Signature) -> bool {
+        let count = match self.portability.iter_mut().find(|(s, _)| *s == signature) {
+            Some((_, count)) => count,
+            None => {
+                self.portability.push((signature, 0));
+                &mut self.portability.last_mut().unwrap().1
+            }
+        };
+        *count += 1;
+        *count <= SAVED_PER_PORTABILITY
+    }
+
     fn new(engines: &[&EngineSpec]) -> Stats {
         Stats {
             engines: engines
@@ -318,6 +338,11 @@ impl EngineStats {
                         Event::Callback { .. } => self.calls_trapped += 1,
                         Event::Host { .. } => {}
                     }
+                }
+            }
+            Execution::Hosted { runs } => {
+                for run in runs {
+                    self.record(&run.execution);
                 }
             }
         }
@@ -539,8 +564,16 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
             }
         };
         let checked = differential.check_case(case);
+        let saved = match checked.verdict.divergence() {
+            Some(d) if d.kind == DivergenceKind::Portability => {
+                let names = differential.lineup().names();
+                Signature::coarse_of(&checked.verdict, &names, &checked.executions)
+                    .is_none_or(|s| shared.stats.lock().unwrap().portability_seen(s))
+            }
+            _ => true,
+        };
         let finding = match checked.verdict {
-            Verdict::Diverge(_) => {
+            Verdict::Diverge(_) if saved => {
                 let origin = Origin {
                     seed: Some(config.seed),
                     index: Some(index),

@@ -2,8 +2,9 @@
 //! The fuzz targets, the campaign runner, the CLI and the tests all go through here.
 
 use wasmdiff_engines::{EngineSpec, Execution, KnownBug, Limits, Lineup};
-use wasmdiff_gen::proxy::HostProfile;
+use wasmdiff_gen::proxy::{HostProfile, Scenario};
 use wasmdiff_gen::{FeatureMenu, GenerateError, Plan, TestCase};
+use wasmdiff_oracle::hosts::{self, Axis};
 use wasmdiff_oracle::{Divergence, DivergenceKind, Reason, Verdict};
 
 /// A test case, what each engine observed, and the verdict.
@@ -24,6 +25,9 @@ pub enum Target {
     /// proxy-wasm filters (random ones and SDK-built ones) driven through scenarios by the
     /// host; traces compared.
     ProxyWasm,
+    /// The same filters and scenarios under every host profile: the engines compared under
+    /// each host, then the filter's observable behaviour between hosts.
+    ProxyHosts,
     /// Modules that are sometimes invalid; whether each engine accepts them compared.
     Validation,
     /// Seed modules (the spec suite's, regression cases') changed by wasm-mutate, run through
@@ -37,6 +41,7 @@ impl Target {
         match plan {
             Plan::Calls(_) => Target::Modules,
             Plan::Proxy(_) => Target::ProxyWasm,
+            Plan::ProxyHosts(_) => Target::ProxyHosts,
             Plan::Validate => Target::Validation,
         }
     }
@@ -46,14 +51,16 @@ impl Target {
         match self {
             Target::Modules | Target::Mutate => Plan::Calls(Vec::new()),
             Target::ProxyWasm => Plan::Proxy(Default::default()),
+            Target::ProxyHosts => Plan::ProxyHosts(Default::default()),
             Target::Validation => Plan::Validate,
         }
     }
 
     /// Every target, in order.
-    pub const ALL: [Target; 4] = [
+    pub const ALL: [Target; 5] = [
         Target::Modules,
         Target::ProxyWasm,
+        Target::ProxyHosts,
         Target::Validation,
         Target::Mutate,
     ];
@@ -64,6 +71,7 @@ impl Target {
         match self {
             Target::Modules => "differential",
             Target::ProxyWasm => "proxy_wasm",
+            Target::ProxyHosts => "proxy_hosts",
             Target::Validation => "validation",
             Target::Mutate => "mutate",
         }
@@ -117,7 +125,7 @@ impl Differential {
         let menu = lineup.menu();
         let sdk_filters = match target {
             Target::Modules | Target::Validation | Target::Mutate => Vec::new(),
-            Target::ProxyWasm => wasmdiff_filters::all()
+            Target::ProxyWasm | Target::ProxyHosts => wasmdiff_filters::all()
                 .into_iter()
                 .map(|f| f.wasm)
                 .collect(),
@@ -158,9 +166,25 @@ impl Differential {
         match self.target {
             Target::Modules => wasmdiff_gen::generate(data, &self.menu),
             Target::ProxyWasm => {
-                let mut case = wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters)?;
+                let mut case =
+                    wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters, &[])?;
                 if let (Some(host), Plan::Proxy(scenario)) = (self.host, &mut case.plan) {
                     scenario.host = host;
+                }
+                Ok(case)
+            }
+            Target::ProxyHosts => {
+                // A random filter importing what a host lacks only fails to link there (a
+                // pinned row): random filters import what every host has.
+                let missing = wasmdiff_proxy::profile::missing_somewhere();
+                let mut case =
+                    wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters, &missing)?;
+                if let Plan::Proxy(scenario) = case.plan {
+                    // Every host runs it: the scenario's own does not count.
+                    case.plan = Plan::ProxyHosts(Scenario {
+                        host: HostProfile::default(),
+                        ..scenario
+                    });
                 }
                 Ok(case)
             }
@@ -176,9 +200,34 @@ impl Differential {
 
     /// Runs a test case on every engine and compares.
     pub fn run(&mut self, case: &TestCase) -> (Vec<Execution>, Verdict) {
-        let executions = self.lineup.execute(case);
-        let verdict = wasmdiff_oracle::compare(&executions);
+        let (_, executions, verdict) = self.execute(case);
         (executions, verdict)
+    }
+
+    /// [`Differential::run`], and for a case under every host on which the engines do not
+    /// agree under one host, that host's proxy-wasm case (the executions and verdict are
+    /// that case's): an engine finding is a proxy-wasm finding, whatever the hosts do.
+    fn execute(&mut self, case: &TestCase) -> (Option<TestCase>, Vec<Execution>, Verdict) {
+        let executions = self.lineup.execute(case);
+        let Plan::ProxyHosts(scenario) = &case.plan else {
+            let verdict = wasmdiff_oracle::compare(&executions);
+            return (None, executions, verdict);
+        };
+        let hosted: Vec<&Execution> = executions.iter().collect();
+        match hosts::compare_hosted(&hosted) {
+            Axis::Hosts(verdict) => (None, executions, verdict),
+            Axis::Engines { host, verdict } => {
+                let under_host = TestCase {
+                    module: case.module.clone(),
+                    plan: Plan::Proxy(Scenario {
+                        host: HostProfile::ALL[host],
+                        ..scenario.clone()
+                    }),
+                    generator: case.generator,
+                };
+                (Some(under_host), hosts::under(&hosted, host), verdict)
+            }
+        }
     }
 
     /// The known bugs whose workarounds make the engines agree on `case`: each bug of the
@@ -283,6 +332,10 @@ impl Differential {
         let Verdict::Diverge(divergence) = verdict else {
             return (verdict, Vec::new());
         };
+        // A difference between hosts is no engine's bug.
+        if divergence.kind == DivergenceKind::Portability {
+            return (Verdict::Diverge(divergence), Vec::new());
+        }
         if could_be_nan_bits(divergence.kind)
             && let Some(canonical) = wasmdiff_engines::rewrite::canonicalize_nans(&case.module)
             && !self.diverges_on(case, canonical)
@@ -301,7 +354,8 @@ impl Differential {
 
     /// Runs a test case everywhere, compares, and explains a divergence.
     pub fn check_case(&mut self, case: TestCase) -> Checked {
-        let (executions, verdict) = self.run(&case);
+        let (under_host, executions, verdict) = self.execute(&case);
+        let case = under_host.unwrap_or(case);
         let (verdict, known_bugs) = self.explain(&case, &executions, verdict);
         Checked {
             case,

@@ -4,23 +4,13 @@
 //! engine, is a portability difference: what a filter author moving between proxies meets.
 
 use serde::Serialize;
-use wasmdiff_engines::{Execution, Trap, TrapKind};
 use wasmdiff_gen::proxy::{HostProfile, Scenario};
 use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_oracle::Verdict;
-use wasmdiff_proxy::portability::{HostDifference, first_difference};
+pub use wasmdiff_oracle::hosts::Difference;
+use wasmdiff_oracle::hosts::difference;
 
 use crate::{Checked, Differential};
-
-/// How a filter fared under two hosts on one engine, when it differed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Difference {
-    /// Both ran: the first observable difference.
-    Observable(HostDifference),
-    /// At least one did not get through the scenario (say, the filter does not link there).
-    Outcome { left: String, right: String },
-}
 
 /// Two hosts compared on every engine: the engines grouped by the difference they show.
 #[derive(Clone, Debug, Serialize)]
@@ -104,23 +94,5 @@ fn compare(
         left,
         right,
         groups,
-    }
-}
-
-fn difference(left: &Execution, right: &Execution) -> Option<Difference> {
-    // The host's own trap messages are the same on every engine; the engines' are not.
-    let trap_text = |trap: &Trap| match trap.kind {
-        TrapKind::HostError => format!("trap {}: {}", trap.kind, trap.message),
-        _ => format!("trap {}", trap.kind),
-    };
-    match (left, right) {
-        (Execution::Traced { trace: a }, Execution::Traced { trace: b }) => {
-            first_difference(a, b, trap_text).map(Difference::Observable)
-        }
-        _ if left == right => None,
-        _ => Some(Difference::Outcome {
-            left: left.summary(),
-            right: right.summary(),
-        }),
     }
 }

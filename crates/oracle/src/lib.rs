@@ -18,6 +18,8 @@ use wasmdiff_engines::{
 use wasmdiff_gen::Value;
 use wasmdiff_proxy::{Event, Outcome, Trace};
 
+pub mod hosts;
+
 /// Where in the run engines were compared.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -140,6 +142,10 @@ pub enum DivergenceKind {
     /// only validated, say, or fewer calls came back from some): a harness problem, never
     /// taken for agreement.
     Incomparable,
+    /// The engines agree under every host profile, and the filter's observable behaviour
+    /// differs between hosts: a difference between proxies, not an engine's bug; a finding
+    /// alone (one class: the engines that ran it).
+    Portability,
 }
 
 impl DivergenceKind {
@@ -158,6 +164,7 @@ impl DivergenceKind {
             DivergenceKind::FinalState => "final-state",
             DivergenceKind::HostPanic => "host-panic",
             DivergenceKind::Incomparable => "incomparable",
+            DivergenceKind::Portability => "portability",
         }
     }
 }
@@ -460,6 +467,7 @@ enum Shape {
     Accepted,
     Ran,
     Traced,
+    Hosted,
     Other,
 }
 
@@ -468,6 +476,7 @@ fn shape(execution: &Execution) -> Shape {
         Execution::Accepted => Shape::Accepted,
         Execution::Ran { .. } => Shape::Ran,
         Execution::Traced { .. } => Shape::Traced,
+        Execution::Hosted { .. } => Shape::Hosted,
         _ => Shape::Other,
     }
 }
@@ -538,6 +547,9 @@ fn compare_present(executions: &[&Execution]) -> Verdict {
     match shape(executions[0]) {
         Shape::Accepted => Verdict::Agree,
         Shape::Traced => compare_traces(&traces),
+        Shape::Hosted => match hosts::compare_hosted(executions) {
+            hosts::Axis::Engines { verdict, .. } | hosts::Axis::Hosts(verdict) => verdict,
+        },
         Shape::Ran => {
             let runs: Vec<(&[CallOutcome], &[ExportState])> = executions
                 .iter()

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasmdiff_gen::proxy::Bytes;
 
 use crate::trace::{Event, Forwarded, HostResult, Outcome, Trace};
@@ -40,19 +40,86 @@ pub enum Aspect {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// An aspect without which stream, callout, log line or metric it is: what a signature keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "aspect", rename_all = "kebab-case")]
+pub enum AspectKind {
+    Trap,
+    StreamEnd,
+    LocalResponse,
+    Forwarded { direction: Direction, part: Part },
+    Callout,
+    Log,
+    Metric,
+}
+
+impl fmt::Display for AspectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AspectKind::Trap => f.write_str("where the filter traps"),
+            AspectKind::StreamEnd => f.write_str("how a stream ends"),
+            AspectKind::LocalResponse => f.write_str("a local response"),
+            AspectKind::Forwarded { direction, part } => {
+                write!(f, "the {} {} forwarded", direction.name(), part.name())
+            }
+            AspectKind::Callout => f.write_str("a callout"),
+            AspectKind::Log => f.write_str("a log line"),
+            AspectKind::Metric => f.write_str("a metric"),
+        }
+    }
+}
+
+impl Aspect {
+    pub fn kind(&self) -> AspectKind {
+        match self {
+            Aspect::Trap => AspectKind::Trap,
+            Aspect::StreamEnd { .. } => AspectKind::StreamEnd,
+            Aspect::LocalResponse { .. } => AspectKind::LocalResponse,
+            Aspect::Forwarded {
+                direction, part, ..
+            } => AspectKind::Forwarded {
+                direction: *direction,
+                part: *part,
+            },
+            Aspect::Callout { .. } => AspectKind::Callout,
+            Aspect::Log { .. } => AspectKind::Log,
+            Aspect::Metric { .. } => AspectKind::Metric,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     Request,
     Response,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Request => "request",
+            Direction::Response => "response",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Part {
     Headers,
     Body,
     Trailers,
+}
+
+impl Part {
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Headers => "headers",
+            Part::Body => "body",
+            Part::Trailers => "trailers",
+        }
+    }
 }
 
 impl fmt::Display for Aspect {
@@ -67,18 +134,12 @@ impl fmt::Display for Aspect {
                 context,
                 direction,
                 part,
-            } => {
-                let direction = match direction {
-                    Direction::Request => "request",
-                    Direction::Response => "response",
-                };
-                let part = match part {
-                    Part::Headers => "headers",
-                    Part::Body => "body",
-                    Part::Trailers => "trailers",
-                };
-                write!(f, "the {direction} {part} forwarded on stream {context}")
-            }
+            } => write!(
+                f,
+                "the {} {} forwarded on stream {context}",
+                direction.name(),
+                part.name()
+            ),
             Aspect::Callout { index } => write!(f, "callout #{index}"),
             Aspect::Log { index } => write!(f, "log line #{index}"),
             Aspect::Metric { name } => write!(f, "metric {name}"),

@@ -336,6 +336,17 @@ pub const NGINX: Behaviour = Behaviour {
     wasi: Wasi::Nginx,
 };
 
+/// The host functions some host lacks.
+pub fn missing_somewhere() -> Vec<HostFn> {
+    let mut missing: Vec<HostFn> = HostProfile::ALL
+        .iter()
+        .flat_map(|&p| behaviour(p).missing.iter().copied())
+        .collect();
+    missing.sort_unstable_by_key(|f| *f as usize);
+    missing.dedup();
+    missing
+}
+
 /// The rules of `profile`.
 pub fn behaviour(profile: HostProfile) -> &'static Behaviour {
     match profile {
