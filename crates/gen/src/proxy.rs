@@ -725,6 +725,19 @@ fn imports_module(leave_out: &[HostFn]) -> Vec<u8> {
     )
 }
 
+/// [`imports_module`], assembled once per `leave_out` (a target uses one).
+fn imports_without(leave_out: &[HostFn]) -> Vec<u8> {
+    static MODULES: std::sync::Mutex<Vec<(Vec<HostFn>, Vec<u8>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut modules = MODULES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, module)) = modules.iter().find(|(left, _)| left == leave_out) {
+        return module.clone();
+    }
+    let module = imports_module(leave_out);
+    modules.push((leave_out.to_vec(), module.clone()));
+    module
+}
+
 fn abi_modules() -> &'static (Vec<u8>, Vec<u8>) {
     static MODULES: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
     MODULES.get_or_init(|| {
@@ -759,7 +772,7 @@ pub fn random_filter(
     let (imports, exports) = abi_modules();
     config.available_imports = Some(match leave_out {
         [] => imports.clone(),
-        _ => imports_module(leave_out),
+        _ => imports_without(leave_out),
     });
     config.exports = Some(exports.clone());
     config.max_imports = HOST_FUNCTIONS.len();
@@ -784,6 +797,30 @@ pub fn random_filter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_filters_import_nothing_they_are_told_to_leave_out() {
+        let leave_out = [HostFn::ProxyGetHeaderMapSize, HostFn::ProxyGetBufferStatus];
+        let mut imported = std::collections::BTreeSet::new();
+        for seed in 0..40u8 {
+            let data: Vec<u8> = (0..2000u32)
+                .map(|i| (i as u8).wrapping_mul(seed | 1) ^ seed)
+                .collect();
+            let module =
+                random_filter(&mut Unstructured::new(&data), &Features::ALL, &leave_out).unwrap();
+            for payload in wasmparser::Parser::new(0).parse_all(&module) {
+                if let wasmparser::Payload::ImportSection(reader) = payload.unwrap() {
+                    for import in reader.into_imports() {
+                        imported.insert(import.unwrap().name.to_string());
+                    }
+                }
+            }
+        }
+        assert!(imported.len() > 20, "{imported:?}");
+        for left in leave_out {
+            assert!(!imported.contains(left.name()), "{left} imported");
+        }
+    }
 
     #[test]
     fn the_abi_modules_assemble_and_random_filters_fit_the_abi() {
