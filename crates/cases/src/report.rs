@@ -386,24 +386,17 @@ fn observed_at(step: &Step, execution: &Execution) -> String {
 /// Where a filter's runs under several hosts first differ from its run under the first, as it
 /// looked under each.
 fn hosted_text(runs: &[HostRun]) -> String {
-    let Some((first, others)) = runs.split_first() else {
-        return "(no runs)".into();
-    };
-    for other in others {
-        let (a, b) = (first.host, other.host);
-        match hosts::difference(&first.execution, &other.execution) {
-            Some(Difference::Observable(d)) => {
-                let none = || "(none)".to_string();
-                let (left, right) = (d.left.unwrap_or_else(none), d.right.unwrap_or_else(none));
-                return format!("{}: under {a} {left}, under {b} {right}", d.aspect);
-            }
-            Some(Difference::Outcome { left, right }) => {
-                return format!("under {a} {left}, under {b} {right}");
-            }
-            None => {}
+    match hosts::first_host_difference(runs) {
+        Some((a, b, Difference::Observable(d))) => {
+            let none = || "(none)".to_string();
+            let (left, right) = (d.left.unwrap_or_else(none), d.right.unwrap_or_else(none));
+            format!("{}: under {a} {left}, under {b} {right}", d.aspect)
         }
+        Some((a, b, Difference::Outcome { left, right })) => {
+            format!("under {a} {left}, under {b} {right}")
+        }
+        None => "the same under every host".into(),
     }
-    "the same under every host".into()
 }
 
 /// `[engine, engine] what they saw | [engine] what it saw`, one group per agreeing class.

@@ -255,36 +255,33 @@ impl Observed {
 
 /// How a filter's runs under several hosts first differ from its run under the first.
 fn portability(runs: &[HostRun]) -> Observed {
-    let Some((first, others)) = runs.split_first() else {
+    let Some((left, right, difference)) = hosts::first_host_difference(runs) else {
         return Observed::Traced;
     };
-    let name = |run: &HostRun, index: Option<usize>| match (&run.execution, index) {
-        (Execution::Traced { trace }, Some(i)) => trace.events.get(i).map(|e| match e {
-            Event::Callback { name, .. } | Event::Host { name, .. } => name.clone(),
-        }),
-        _ => None,
-    };
-    for other in others {
-        let hosts = vec![first.host, other.host];
-        match hosts::difference(&first.execution, &other.execution) {
-            Some(Difference::Observable(d)) => {
-                return Observed::Portability {
-                    hosts,
-                    aspect: Some(d.aspect.kind()),
-                    behind: name(other, d.behind.1).or_else(|| name(first, d.behind.0)),
-                };
-            }
-            Some(Difference::Outcome { .. }) => {
-                return Observed::Portability {
-                    hosts,
-                    aspect: None,
-                    behind: None,
-                };
-            }
-            None => {}
+    let (aspect, behind) = match difference {
+        Difference::Observable(d) => {
+            let name = |host: HostProfile, index: Option<usize>| {
+                let run = runs.iter().find(|r| r.host == host)?;
+                match (&run.execution, index) {
+                    (Execution::Traced { trace }, Some(i)) => {
+                        trace.events.get(i).map(|e| match e {
+                            Event::Callback { name, .. } | Event::Host { name, .. } => name.clone(),
+                        })
+                    }
+                    _ => None,
+                }
+            };
+            let behind = name(right, d.behind.1).or_else(|| name(left, d.behind.0));
+            (Some(d.aspect.kind()), behind)
         }
+        // It did not get through the scenario under one of them.
+        Difference::Outcome { .. } => (None, None),
+    };
+    Observed::Portability {
+        hosts: vec![left, right],
+        aspect,
+        behind,
     }
-    Observed::Traced
 }
 
 /// `file:line:col` from a panic message (the engines' lineup records panics so).

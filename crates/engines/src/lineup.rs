@@ -16,7 +16,7 @@ use crate::progress::{self, Stage};
 use crate::worker::Worker;
 use crate::{Engine, EngineSpec, Isolation};
 use wasmdiff_gen::Plan;
-use wasmdiff_gen::proxy::{HostProfile, Scenario};
+use wasmdiff_gen::proxy::HostProfile;
 
 struct Member {
     spec: &'static EngineSpec,
@@ -95,21 +95,17 @@ impl Lineup {
         let Plan::ProxyHosts(scenario) = &case.plan else {
             return self.execute_plan(&case.module, &case.plan);
         };
-        let mut engines: Vec<Vec<HostRun>> = vec![Vec::new(); self.members.len()];
+        // Each engine's runs, one per host.
+        let mut runs: Vec<Vec<HostRun>> = vec![Vec::new(); self.members.len()];
         for host in HostProfile::ALL {
-            let plan = Plan::Proxy(Scenario {
-                host,
-                ..scenario.clone()
-            });
-            for (runs, execution) in engines
-                .iter_mut()
-                .zip(self.execute_plan(&case.module, &plan))
+            let plan = Plan::Proxy(scenario.under(host));
+            for (engine_runs, execution) in
+                runs.iter_mut().zip(self.execute_plan(&case.module, &plan))
             {
-                runs.push(HostRun { host, execution });
+                engine_runs.push(HostRun { host, execution });
             }
         }
-        engines
-            .into_iter()
+        runs.into_iter()
             .map(|runs| Execution::Hosted { runs })
             .collect()
     }

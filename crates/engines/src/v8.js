@@ -104,9 +104,14 @@ function texts(result) {
 }
 
 // Modules compiled lately, most recent last: a proxy-wasm campaign runs the same SDK filters
-// again and again, and compiling one costs more than its whole scenario.
+// again and again, and compiling one costs more than its whole scenario. A module is kept once
+// it comes a second time (as the Rust engines keep theirs), so that one-off random modules do
+// not push the filters out; the last one is kept anyway (a case under every host runs it twice).
 const compiled = [];
 const COMPILED_MODULES = 16;
+const seen = [];
+const SEEN_MODULES = 64;
+let last = null;
 
 // The compiled module, or null once `refused` has been told why it was refused.
 function compile(bytes, refused) {
@@ -117,6 +122,7 @@ function compile(bytes, refused) {
     compiled.push(entry);
     return entry[1];
   }
+  if (last !== null && last[0].equals(bytes)) return last[1];
   let module;
   try {
     module = new WebAssembly.Module(bytes);
@@ -124,8 +130,16 @@ function compile(bytes, refused) {
     refused(failure(e));
     return null;
   }
-  if (compiled.length === COMPILED_MODULES) compiled.shift();
-  compiled.push([bytes, module]);
+  const again = seen.findIndex((s) => s.equals(bytes));
+  if (again >= 0) {
+    seen.splice(again, 1);
+    if (compiled.length === COMPILED_MODULES) compiled.shift();
+    compiled.push([bytes, module]);
+  } else {
+    if (seen.length === SEEN_MODULES) seen.shift();
+    seen.push(bytes);
+  }
+  last = [bytes, module];
   return module;
 }
 

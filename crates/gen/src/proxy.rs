@@ -370,6 +370,14 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The same scenario under `host`.
+    pub fn under(&self, host: HostProfile) -> Scenario {
+        Scenario {
+            host,
+            ..self.clone()
+        }
+    }
+
     /// Scenarios one step simpler: each drops one stream, header, chunk, trailer, callout
     /// response or property, or empties a configuration, or drops the ticks. For shrinking.
     pub fn simplifications(&self) -> Vec<Scenario> {
@@ -706,8 +714,6 @@ fn assemble(items: impl Iterator<Item = String>) -> Vec<u8> {
     wat::parse_str(format!("(module\n{}\n)", body.join("\n"))).expect("the ABI modules assemble")
 }
 
-/// A module importing every host function (what a random filter may import), and one exporting
-/// a memory and every callback (what it must export).
 /// A module importing every host function but those in `leave_out`.
 fn imports_module(leave_out: &[HostFn]) -> Vec<u8> {
     assemble(
@@ -738,6 +744,8 @@ fn imports_without(leave_out: &[HostFn]) -> Vec<u8> {
     module
 }
 
+/// A module importing every host function (what a random filter may import), and one exporting
+/// a memory and every callback (what it must export).
 fn abi_modules() -> &'static (Vec<u8>, Vec<u8>) {
     static MODULES: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
     MODULES.get_or_init(|| {

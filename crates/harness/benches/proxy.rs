@@ -67,7 +67,7 @@ fn main() {
         for host in HostProfile::ALL {
             let plans: Vec<Plan> = scenarios
                 .iter()
-                .map(|s| Plan::Proxy(Scenario { host, ..s.clone() }))
+                .map(|s| Plan::Proxy(s.under(host)))
                 .collect();
             let mut sdk_rates = Vec::new();
             let (mut host_calls, mut sdk_seconds) = (0usize, 0.0);
@@ -105,7 +105,7 @@ fn main() {
                 .iter()
                 .map(|c| TestCase {
                     plan: match &c.plan {
-                        Plan::Proxy(s) => Plan::Proxy(Scenario { host, ..s.clone() }),
+                        Plan::Proxy(s) => Plan::Proxy(s.under(host)),
                         other => other.clone(),
                     },
                     ..c.clone()

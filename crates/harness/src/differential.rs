@@ -2,7 +2,7 @@
 //! The fuzz targets, the campaign runner, the CLI and the tests all go through here.
 
 use wasmdiff_engines::{EngineSpec, Execution, KnownBug, Limits, Lineup};
-use wasmdiff_gen::proxy::{HostProfile, Scenario};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{FeatureMenu, GenerateError, Plan, TestCase};
 use wasmdiff_oracle::hosts::{self, Axis};
 use wasmdiff_oracle::{Divergence, DivergenceKind, Reason, Verdict};
@@ -103,6 +103,9 @@ pub struct Differential {
     seeds: std::sync::Arc<Vec<Vec<u8>>>,
     /// The host every proxy-wasm scenario follows, if not its own.
     host: Option<HostProfile>,
+    /// What the proxy-hosts target's random filters do not import: a filter importing what a
+    /// host lacks only fails to link there (a pinned row).
+    missing_somewhere: Vec<wasmdiff_gen::proxy::HostFn>,
 }
 
 impl Differential {
@@ -137,6 +140,7 @@ impl Differential {
             sdk_filters,
             seeds: Default::default(),
             host: None,
+            missing_somewhere: wasmdiff_proxy::profile::missing_somewhere(),
         })
     }
 
@@ -174,17 +178,15 @@ impl Differential {
                 Ok(case)
             }
             Target::ProxyHosts => {
-                // A random filter importing what a host lacks only fails to link there (a
-                // pinned row): random filters import what every host has.
-                let missing = wasmdiff_proxy::profile::missing_somewhere();
-                let mut case =
-                    wasmdiff_gen::generate_proxy(data, &self.menu, &self.sdk_filters, &missing)?;
-                if let Plan::Proxy(scenario) = case.plan {
+                let mut case = wasmdiff_gen::generate_proxy(
+                    data,
+                    &self.menu,
+                    &self.sdk_filters,
+                    &self.missing_somewhere,
+                )?;
+                if let Plan::Proxy(scenario) = &case.plan {
                     // Every host runs it: the scenario's own does not count.
-                    case.plan = Plan::ProxyHosts(Scenario {
-                        host: HostProfile::default(),
-                        ..scenario
-                    });
+                    case.plan = Plan::ProxyHosts(scenario.under(HostProfile::default()));
                 }
                 Ok(case)
             }
@@ -219,13 +221,11 @@ impl Differential {
             Axis::Engines { host, verdict } => {
                 let under_host = TestCase {
                     module: case.module.clone(),
-                    plan: Plan::Proxy(Scenario {
-                        host: HostProfile::ALL[host],
-                        ..scenario.clone()
-                    }),
+                    plan: Plan::Proxy(scenario.under(HostProfile::ALL[host])),
                     generator: case.generator,
                 };
-                (Some(under_host), hosts::under(&hosted, host), verdict)
+                let executions = hosts::under(&hosted, host).into_iter().cloned().collect();
+                (Some(under_host), executions, verdict)
             }
         }
     }

@@ -57,10 +57,7 @@ pub fn portability(
         .map(|&host| {
             let case = TestCase {
                 module: module.to_vec(),
-                plan: Plan::Proxy(Scenario {
-                    host,
-                    ..scenario.clone()
-                }),
+                plan: Plan::Proxy(scenario.under(host)),
                 generator: Generator::File,
             };
             (host, differential.check_case(case))

@@ -347,8 +347,13 @@ pub fn shrink(
     };
     let mut case = original.case.clone();
     let mut input = input.map(<[u8]>::to_vec);
+    // An SDK filter that behaves differently between hosts is the filter its author wrote:
+    // only its scenario shrinks (the input could regenerate another filter).
+    let module_passes = !(shrinker.coarse.kind == DivergenceKind::Portability
+        && case.generator == Generator::SdkFilter);
     if let Some(bytes) = input.clone()
         && case.generator.shrinks_by_input()
+        && module_passes
     {
         let (bytes, regenerated) = shrinker.shrink_input(bytes, case.clone());
         // The module-level passes go on from the case the generator made for the smaller input.
@@ -356,10 +361,6 @@ pub fn shrink(
         input = Some(bytes);
     }
     shrinker.pass_limit = usize::MAX;
-    // An SDK filter that behaves differently between hosts is the filter its author wrote:
-    // only its scenario shrinks.
-    let module_passes = !(shrinker.coarse.kind == DivergenceKind::Portability
-        && case.generator == Generator::SdkFilter);
     loop {
         let before = (case.module.len(), case.plan.clone());
         shrinker.simplify_plan(&mut case);

@@ -3,8 +3,9 @@
 //! engine (which must agree), and the test checks what each host did.
 
 use wasmdiff_engines::{Execution, Limits, Trap};
+use wasmdiff_gen::Value;
 use wasmdiff_gen::proxy::{Bytes, HostProfile, Pairs, Scenario, example_scenario};
-use wasmdiff_gen::{Generator, Plan, TestCase, Value};
+use wasmdiff_harness::portability::portability;
 use wasmdiff_harness::{Differential, Target};
 use wasmdiff_oracle::Verdict;
 use wasmdiff_proxy::Trace;
@@ -36,24 +37,18 @@ fn under_both(row: u32, scenario: Scenario) -> [Execution; 2] {
     let engines = wasmdiff_engines::every_default_engine(&Target::ProxyWasm.sample_plan());
     let mut differential =
         Differential::for_target(&engines, Limits::default(), Target::ProxyWasm).unwrap();
-    let module = filter(row);
-    HostProfile::ALL.map(|host| {
-        let case = TestCase {
-            module: module.clone(),
-            plan: Plan::Proxy(Scenario {
-                host,
-                ..scenario.clone()
-            }),
-            generator: Generator::SdkFilter,
-        };
-        let checked = differential.check_case(case);
-        assert_eq!(
-            checked.verdict,
-            Verdict::Agree,
-            "row {row} under {host}: the engines disagree"
-        );
-        checked.executions.into_iter().next().unwrap()
-    })
+    let grid = portability(
+        &mut differential,
+        &filter(row),
+        &scenario,
+        &HostProfile::ALL,
+    );
+    assert!(!grid.engines_differ(), "row {row}: the engines disagree");
+    let mut runs = grid.runs.into_iter().map(|(host, mut checked)| {
+        assert_eq!(checked.verdict, Verdict::Agree, "row {row} under {host}");
+        checked.executions.swap_remove(0)
+    });
+    [runs.next().unwrap(), runs.next().unwrap()]
 }
 
 fn traces(row: u32, scenario: Scenario) -> [Trace<Trap>; 2] {

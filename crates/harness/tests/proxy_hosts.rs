@@ -166,3 +166,30 @@ fn a_campaign_on_sdk_and_random_filters_finds_portability_and_no_engine_divergen
     }
     std::fs::remove_dir_all(&out).ok();
 }
+
+#[test]
+fn one_engine_is_enough_to_see_a_filter_differ_between_hosts() {
+    let rows = concat!(env!("CARGO_MANIFEST_DIR"), "/../filters/rows");
+    let engines = wasmdiff_engines::parse_list("wasmi-eager").unwrap();
+    let mut differential =
+        Differential::for_target(&engines, Limits::default(), Target::ProxyHosts).unwrap();
+    let differs = wat::parse_file(format!("{rows}/13-local-response.wat")).unwrap();
+    let verdict = differential.check_case(hosts_case(differs)).verdict;
+    assert_eq!(
+        verdict.divergence().map(|d| d.kind),
+        Some(DivergenceKind::Portability)
+    );
+    // The same everywhere: with one engine there is nobody to agree with.
+    let same = wat::parse_file(format!("{rows}/04-missing-header.wat")).unwrap();
+    let verdict = differential.check_case(hosts_case(same)).verdict;
+    assert!(
+        matches!(
+            verdict,
+            wasmdiff_oracle::Verdict::Inconclusive {
+                reason: wasmdiff_oracle::Reason::TooFewEngines,
+                ..
+            }
+        ),
+        "{verdict:?}"
+    );
+}

@@ -5,10 +5,11 @@
 //! portability divergence, what a filter author moving between proxies meets.
 
 use serde::Serialize;
-use wasmdiff_engines::{Execution, Trap, TrapKind};
+use wasmdiff_engines::{Execution, HostRun, Trap, TrapKind};
+use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_proxy::portability::{HostDifference, first_difference};
 
-use crate::{DivergenceKind, Step, Verdict, compare, diverge};
+use crate::{DivergenceKind, Reason, Step, Verdict, compare_refs, diverge};
 
 /// How a filter fared under two hosts on one engine, when it differed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -51,17 +52,28 @@ pub enum Axis {
 
 /// Each engine's execution under the host of index `host` (an execution that is not
 /// hosted stands for itself).
-pub fn under(executions: &[&Execution], host: usize) -> Vec<Execution> {
+pub fn under<'e>(executions: &[&'e Execution], host: usize) -> Vec<&'e Execution> {
     executions
         .iter()
         .map(|e| match e {
-            Execution::Hosted { runs } => runs[host].execution.clone(),
-            other => (*other).clone(),
+            Execution::Hosted { runs } => &runs[host].execution,
+            other => *other,
         })
         .collect()
 }
 
-/// The verdict on each engine's runs under every host, and its axis.
+/// Where the runs under the later hosts first differ from the run under the first: the two
+/// hosts and the difference.
+pub fn first_host_difference(runs: &[HostRun]) -> Option<(HostProfile, HostProfile, Difference)> {
+    let (first, others) = runs.split_first()?;
+    others.iter().find_map(|other| {
+        difference(&first.execution, &other.execution).map(|d| (first.host, other.host, d))
+    })
+}
+
+/// The verdict on each engine's runs under every host, and its axis. Engines that diverge
+/// under some host come first; then an inconclusive comparison under one (but for too few
+/// engines: one engine is enough to see a filter differ between hosts); then the hosts.
 pub fn compare_hosted(executions: &[&Execution]) -> Axis {
     let hosts = executions
         .iter()
@@ -70,11 +82,31 @@ pub fn compare_hosted(executions: &[&Execution]) -> Axis {
             _ => None,
         })
         .unwrap_or(0);
-    for host in 0..hosts {
-        let verdict = compare(&under(executions, host));
-        if verdict != Verdict::Agree {
-            return Axis::Engines { host, verdict };
-        }
+    let verdicts: Vec<Verdict> = (0..hosts)
+        .map(|host| compare_refs(&under(executions, host)))
+        .collect();
+    let too_few = |v: &Verdict| {
+        matches!(
+            v,
+            Verdict::Inconclusive {
+                reason: Reason::TooFewEngines,
+                ..
+            }
+        )
+    };
+    let engines_axis = verdicts
+        .iter()
+        .position(|v| v.divergence().is_some())
+        .or_else(|| {
+            verdicts
+                .iter()
+                .position(|v| *v != Verdict::Agree && !too_few(v))
+        });
+    if let Some(host) = engines_axis {
+        return Axis::Engines {
+            host,
+            verdict: verdicts[host].clone(),
+        };
     }
     // The engines agree under each host, so the first engine that ran under all of them
     // speaks for every one.
@@ -86,20 +118,20 @@ pub fn compare_hosted(executions: &[&Execution]) -> Axis {
             _ => false,
         })
         .collect();
-    let Some(&first) = ran.first() else {
-        return Axis::Hosts(Verdict::Agree);
-    };
-    let Execution::Hosted { runs } = executions[first] else {
-        unreachable!("only hosted executions ran under every host")
-    };
-    for other in &runs[1..] {
-        if let Some(difference) = difference(&runs[0].execution, &other.execution) {
+    let difference = ran.first().and_then(|&first| match executions[first] {
+        Execution::Hosted { runs } => first_host_difference(runs),
+        _ => None,
+    });
+    match difference {
+        Some((_, _, difference)) => {
             let step = match difference {
                 Difference::Observable(d) => d.parting_event.map_or(Step::FinalState, Step::Event),
-                Difference::Outcome { .. } => Step::Compile,
+                // The filter did not link, or did not instantiate, under one host.
+                Difference::Outcome { .. } => Step::Instantiate,
             };
-            return Axis::Hosts(diverge(DivergenceKind::Portability, step, vec![ran]));
+            Axis::Hosts(diverge(DivergenceKind::Portability, step, vec![ran]))
         }
+        // No difference, but too few engines to vouch for the engine axis: say so.
+        None => Axis::Hosts(verdicts.into_iter().find(too_few).unwrap_or(Verdict::Agree)),
     }
-    Axis::Hosts(Verdict::Agree)
 }

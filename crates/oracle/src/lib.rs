@@ -348,10 +348,15 @@ fn diverge(kind: DivergenceKind, step: Step, classes: Vec<Class>) -> Verdict {
 /// their place in the lineup. With fewer than two engines left, nothing is compared: the
 /// verdict is inconclusive (a crash or a host panic is still a finding).
 pub fn compare(executions: &[Execution]) -> Verdict {
+    compare_refs(&executions.iter().collect::<Vec<_>>())
+}
+
+/// [`compare`] on borrowed executions.
+pub fn compare_refs(executions: &[&Execution]) -> Verdict {
     let present: Vec<usize> = (0..executions.len())
         .filter(|&i| !matches!(executions[i], Execution::Skipped { .. }))
         .collect();
-    let asked: Vec<&Execution> = present.iter().map(|&i| &executions[i]).collect();
+    let asked: Vec<&Execution> = present.iter().map(|&i| executions[i]).collect();
     let renumber = |engines: Vec<usize>| engines.into_iter().map(|i| present[i]).collect();
     match compare_present(&asked) {
         Verdict::Agree => Verdict::Agree,

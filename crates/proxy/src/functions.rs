@@ -391,8 +391,13 @@ fn buffer_of<'c, G: Guest>(
     match buffer_type {
         buffer::HTTP_REQUEST_BODY => host.stream().map(|s| &mut s.request_body),
         buffer::HTTP_RESPONSE_BODY => host.stream().map(|s| &mut s.response_body),
+        // Each callout kind's response only in its own callbacks.
         buffer::HTTP_CALL_RESPONSE_BODY | buffer::GRPC_CALL_MESSAGE => {
-            host.delivery.as_mut().map(|d| &mut d.response.body.0)
+            let grpc = buffer_type == buffer::GRPC_CALL_MESSAGE;
+            host.delivery
+                .as_mut()
+                .filter(|d| d.grpc == grpc)
+                .map(|d| &mut d.response.body.0)
         }
         buffer::VM_CONFIGURATION => Some(&mut host.vm_configuration.0),
         buffer::PLUGIN_CONFIGURATION => Some(&mut host.plugin_configuration.0),
@@ -402,6 +407,11 @@ fn buffer_of<'c, G: Guest>(
         _ => return Err(status::BAD_ARGUMENT.into()),
     }
     .ok_or(Stop::Status(status::NOT_FOUND))
+}
+
+/// The HTTP callout response being delivered, if one is.
+fn http_delivery(host: &mut Host) -> Option<&mut crate::host::Delivery> {
+    host.delivery.as_mut().filter(|d| !d.grpc)
 }
 
 fn get_buffer_bytes<G: Guest>(c: &mut Call<'_, G>, a: &[Value]) -> Outcome<G::Trap> {
@@ -509,10 +519,8 @@ fn map_of<'c, G: Guest>(
         map::HTTP_REQUEST_TRAILERS => host.stream().map(|s| &mut s.request_trailers),
         map::HTTP_RESPONSE_HEADERS => host.stream().map(|s| &mut s.response_headers),
         map::HTTP_RESPONSE_TRAILERS => host.stream().map(|s| &mut s.response_trailers),
-        map::HTTP_CALL_RESPONSE_HEADERS => host.delivery.as_mut().map(|d| &mut d.response.headers),
-        map::HTTP_CALL_RESPONSE_TRAILERS => {
-            host.delivery.as_mut().map(|d| &mut d.response.trailers)
-        }
+        map::HTTP_CALL_RESPONSE_HEADERS => http_delivery(host).map(|d| &mut d.response.headers),
+        map::HTTP_CALL_RESPONSE_TRAILERS => http_delivery(host).map(|d| &mut d.response.trailers),
         map::GRPC_RECEIVE_INITIAL_METADATA | map::GRPC_RECEIVE_TRAILING_METADATA => None,
         _ => return Err(status::BAD_ARGUMENT.into()),
     }
