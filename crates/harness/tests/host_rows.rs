@@ -108,6 +108,12 @@ fn callbacks(trace: &Trace<Trap>, wanted: &str) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// Every call of host function `name` answered these statuses, in order.
+#[track_caller]
+fn assert_statuses(trace: &Trace<Trap>, name: &str, codes: &[u32]) {
+    assert_eq!(results(trace, name), statuses(codes), "{name}");
+}
+
 fn statuses(codes: &[u32]) -> Vec<HostResult> {
     codes.iter().map(|c| HostResult::Status(*c)).collect()
 }
@@ -144,10 +150,7 @@ fn every_row_has_its_filter() {
 #[test]
 fn row_01_nginx_traps_in_functions_it_does_not_implement() {
     let [envoy, nginx] = traced(1);
-    assert_eq!(
-        results(&envoy, "proxy_get_log_level"),
-        statuses(&[status::OK, status::OK])
-    );
+    assert_statuses(&envoy, "proxy_get_log_level", &[status::OK, status::OK]);
     assert!(is_trap(
         &results(&nginx, "proxy_get_log_level"),
         "not yet implemented"
@@ -161,10 +164,7 @@ fn row_02_nginx_lacks_proxy_get_buffer_status() {
     let Execution::Traced { trace } = envoy else {
         panic!("{}", envoy.summary());
     };
-    assert_eq!(
-        results(&trace, "proxy_get_buffer_status"),
-        statuses(&[status::OK, status::OK])
-    );
+    assert_statuses(&trace, "proxy_get_buffer_status", &[status::OK, status::OK]);
     assert!(
         nginx.summary().contains("does not provide"),
         "{}",
@@ -175,13 +175,15 @@ fn row_02_nginx_lacks_proxy_get_buffer_status() {
 #[test]
 fn row_03_nginx_traps_on_a_misaligned_out_pointer() {
     let [envoy, nginx] = traced(3);
-    assert_eq!(
-        results(&envoy, "proxy_get_current_time_nanoseconds"),
-        statuses(&[status::OK, status::OK])
+    assert_statuses(
+        &envoy,
+        "proxy_get_current_time_nanoseconds",
+        &[status::OK, status::OK],
     );
-    assert_eq!(
-        results(&envoy, "proxy_log"),
-        statuses(&[status::INVALID_MEMORY_ACCESS, status::INVALID_MEMORY_ACCESS])
+    assert_statuses(
+        &envoy,
+        "proxy_log",
+        &[status::INVALID_MEMORY_ACCESS, status::INVALID_MEMORY_ACCESS],
     );
     assert!(is_trap(
         &results(&nginx, "proxy_get_current_time_nanoseconds"),
@@ -193,9 +195,10 @@ fn row_03_nginx_traps_on_a_misaligned_out_pointer() {
 #[test]
 fn row_04_a_missing_header_is_not_found_on_both() {
     for trace in traced(4) {
-        assert_eq!(
-            results(&trace, "proxy_get_header_map_value"),
-            statuses(&[status::NOT_FOUND, status::NOT_FOUND])
+        assert_statuses(
+            &trace,
+            "proxy_get_header_map_value",
+            &[status::NOT_FOUND, status::NOT_FOUND],
         );
     }
 }
@@ -204,18 +207,17 @@ fn row_04_a_missing_header_is_not_found_on_both() {
 fn row_05_envoy_closes_request_headers_once_they_continued() {
     let [envoy, nginx] = traced(5);
     // Only the first stream has a request body: two chunks on Envoy, one call on nginx.
-    assert_eq!(
-        results(&envoy, "proxy_get_header_map_value"),
-        statuses(&[status::BAD_ARGUMENT, status::BAD_ARGUMENT])
+    assert_statuses(
+        &envoy,
+        "proxy_get_header_map_value",
+        &[status::BAD_ARGUMENT, status::BAD_ARGUMENT],
     );
-    assert_eq!(
-        results(&envoy, "proxy_add_header_map_value"),
-        statuses(&[status::BAD_ARGUMENT, status::BAD_ARGUMENT])
+    assert_statuses(
+        &envoy,
+        "proxy_add_header_map_value",
+        &[status::BAD_ARGUMENT, status::BAD_ARGUMENT],
     );
-    assert_eq!(
-        results(&nginx, "proxy_get_header_map_value"),
-        statuses(&[status::OK])
-    );
+    assert_statuses(&nginx, "proxy_get_header_map_value", &[status::OK]);
     assert!(is_trap(
         &results(&nginx, "proxy_add_header_map_value"),
         "can only set request headers before response"
@@ -249,15 +251,17 @@ fn row_07_nginx_synthesizes_pseudo_headers() {
 #[test]
 fn row_08_envoy_reads_a_malformed_map_as_empty_and_hands_out_empty_maps_as_null() {
     let [envoy, nginx] = traced(8);
-    assert_eq!(
-        results(&envoy, "proxy_set_header_map_pairs"),
-        statuses(&[status::OK, status::OK])
+    assert_statuses(
+        &envoy,
+        "proxy_set_header_map_pairs",
+        &[status::OK, status::OK],
     );
     assert!(envoy.state.streams[0].request.headers.is_empty());
     assert_eq!(wrote(&envoy, "proxy_get_header_map_pairs")[0], [0; 8]);
-    assert_eq!(
-        results(&nginx, "proxy_set_header_map_pairs"),
-        statuses(&[status::BAD_ARGUMENT, status::BAD_ARGUMENT])
+    assert_statuses(
+        &nginx,
+        "proxy_set_header_map_pairs",
+        &[status::BAD_ARGUMENT, status::BAD_ARGUMENT],
     );
     assert!(!nginx.state.streams[0].request.headers.is_empty());
     assert!(wrote(&nginx, "proxy_get_header_map_pairs")[0].len() > 8);
@@ -269,10 +273,7 @@ fn row_09_nginx_has_no_trailer_callbacks() {
     scenario.streams[0].request.trailers = vec![(Bytes::from("x-t"), Bytes::from("1"))];
     let [envoy, nginx] = traces(9, scenario);
     assert_eq!(callbacks(&envoy, "proxy_on_request_trailers"), [[2, 1]]);
-    assert_eq!(
-        results(&envoy, "proxy_get_header_map_value"),
-        statuses(&[status::OK])
-    );
+    assert_statuses(&envoy, "proxy_get_header_map_value", &[status::OK]);
     assert!(callbacks(&nginx, "proxy_on_request_trailers").is_empty());
 }
 
@@ -341,15 +342,13 @@ fn row_13_nginx_appends_a_newline_to_local_response_bodies() {
 #[test]
 fn row_14_nginx_makes_callouts_without_authority_and_pauses_for_them() {
     let [envoy, nginx] = traced(14);
-    assert_eq!(
-        results(&envoy, "proxy_http_call"),
-        statuses(&[status::BAD_ARGUMENT, status::BAD_ARGUMENT])
+    assert_statuses(
+        &envoy,
+        "proxy_http_call",
+        &[status::BAD_ARGUMENT, status::BAD_ARGUMENT],
     );
     assert!(envoy.state.callouts.is_empty());
-    assert_eq!(
-        results(&nginx, "proxy_http_call"),
-        statuses(&[status::OK, status::OK])
-    );
+    assert_statuses(&nginx, "proxy_http_call", &[status::OK, status::OK]);
     let callout = &nginx.state.callouts[0];
     assert_eq!(callout.id, 0);
     assert_eq!(
@@ -409,32 +408,28 @@ fn row_16_nginx_ignores_start_and_serves_the_configuration_anywhere() {
 #[test]
 fn row_17_setting_the_middle_of_a_body() {
     let [envoy, nginx] = traced(17);
-    assert_eq!(
-        results(&envoy, "proxy_set_buffer_bytes"),
-        statuses(&[status::BAD_ARGUMENT, status::BAD_ARGUMENT])
+    assert_statuses(
+        &envoy,
+        "proxy_set_buffer_bytes",
+        &[status::BAD_ARGUMENT, status::BAD_ARGUMENT],
     );
     assert_eq!(
         envoy.state.streams[0].request.body.0,
         b"user=alice&password=secret"
     );
-    assert_eq!(
-        results(&nginx, "proxy_set_buffer_bytes"),
-        statuses(&[status::OK])
-    );
+    assert_statuses(&nginx, "proxy_set_buffer_bytes", &[status::OK]);
     assert_eq!(nginx.state.streams[0].request.body.0, b"userXX");
 }
 
 #[test]
 fn row_18_nginx_takes_cas_0_on_an_existing_key_as_a_mismatch() {
     let [envoy, nginx] = traced(18);
-    assert_eq!(
-        results(&envoy, "proxy_set_shared_data"),
-        statuses(&[status::OK, status::OK])
-    );
+    assert_statuses(&envoy, "proxy_set_shared_data", &[status::OK, status::OK]);
     assert_eq!(envoy.state.shared_data[0].1.0, b"v2");
-    assert_eq!(
-        results(&nginx, "proxy_set_shared_data"),
-        statuses(&[status::OK, status::CAS_MISMATCH])
+    assert_statuses(
+        &nginx,
+        "proxy_set_shared_data",
+        &[status::OK, status::CAS_MISMATCH],
     );
     assert_eq!(nginx.state.shared_data[0].1.0, b"v1");
 }
@@ -452,19 +447,17 @@ fn row_19_nginx_never_calls_on_queue_ready() {
     assert_eq!(id(&envoy), 1);
     assert_eq!(callbacks(&envoy, "proxy_on_queue_ready"), [[1, 1]]);
     assert_eq!(id(&nginx), 0);
-    assert_eq!(
-        results(&nginx, "proxy_enqueue_shared_queue"),
-        statuses(&[status::OK])
-    );
+    assert_statuses(&nginx, "proxy_enqueue_shared_queue", &[status::OK]);
     assert!(callbacks(&nginx, "proxy_on_queue_ready").is_empty());
 }
 
 #[test]
 fn row_20_metrics_misused() {
     let [envoy, nginx] = traced(20);
-    assert_eq!(
-        results(&envoy, "proxy_increment_metric"),
-        statuses(&[status::BAD_ARGUMENT, status::OK])
+    assert_statuses(
+        &envoy,
+        "proxy_increment_metric",
+        &[status::BAD_ARGUMENT, status::OK],
     );
     let increments = results(&nginx, "proxy_increment_metric");
     assert_eq!(increments[0], HostResult::Status(status::OK));
@@ -481,30 +474,23 @@ fn row_21_nginx_encodes_properties_as_text() {
 #[test]
 fn row_22_properties_outside_streams_and_set_property() {
     let [envoy, nginx] = traced(22);
-    assert_eq!(
-        results(&envoy, "proxy_get_property"),
-        statuses(&[status::NOT_FOUND])
-    );
-    assert_eq!(
-        results(&envoy, "proxy_set_property"),
-        statuses(&[status::OK, status::OK])
-    );
-    assert_eq!(
-        results(&nginx, "proxy_get_property"),
-        statuses(&[status::INTERNAL_FAILURE])
-    );
-    assert_eq!(
-        results(&nginx, "proxy_set_property"),
-        statuses(&[status::NOT_FOUND, status::NOT_FOUND])
+    assert_statuses(&envoy, "proxy_get_property", &[status::NOT_FOUND]);
+    assert_statuses(&envoy, "proxy_set_property", &[status::OK, status::OK]);
+    assert_statuses(&nginx, "proxy_get_property", &[status::INTERNAL_FAILURE]);
+    assert_statuses(
+        &nginx,
+        "proxy_set_property",
+        &[status::NOT_FOUND, status::NOT_FOUND],
     );
 }
 
 #[test]
 fn row_23_nginx_sets_the_tick_period_once() {
     let [envoy, nginx] = traced(23);
-    assert_eq!(
-        results(&envoy, "proxy_set_tick_period_milliseconds"),
-        statuses(&[status::OK, status::OK])
+    assert_statuses(
+        &envoy,
+        "proxy_set_tick_period_milliseconds",
+        &[status::OK, status::OK],
     );
     assert_eq!(envoy.state.tick_period_ms, 20);
     let sets = results(&nginx, "proxy_set_tick_period_milliseconds");
@@ -539,13 +525,15 @@ fn row_25_nginx_logs_trace_as_debug() {
 #[test]
 fn row_26_nginx_accepts_any_effective_context() {
     let [envoy, nginx] = traced(26);
-    assert_eq!(
-        results(&envoy, "proxy_set_effective_context"),
-        statuses(&[status::BAD_ARGUMENT, status::BAD_ARGUMENT])
+    assert_statuses(
+        &envoy,
+        "proxy_set_effective_context",
+        &[status::BAD_ARGUMENT, status::BAD_ARGUMENT],
     );
-    assert_eq!(
-        results(&nginx, "proxy_set_effective_context"),
-        statuses(&[status::OK, status::OK])
+    assert_statuses(
+        &nginx,
+        "proxy_set_effective_context",
+        &[status::OK, status::OK],
     );
 }
 
