@@ -353,7 +353,7 @@ pub enum AdaptError {
 }
 
 /// What an adapted engine does with a plan.
-pub enum Job {
+pub enum Adaptation {
     /// Run the adapted module's calls and read its state.
     Run(Adapted),
     /// Only say whether the engine accepts the module as it is: the plan is to validate, or
@@ -363,21 +363,21 @@ pub enum Job {
     Failed(Execution),
 }
 
-impl Job {
+impl Adaptation {
     /// What an engine of `features` does with `plan` on `module`.
-    pub fn of(module: &[u8], plan: &Plan, options: Options, features: &Features) -> Job {
+    pub fn of(module: &[u8], plan: &Plan, options: Options, features: &Features) -> Adaptation {
         let Plan::Calls(invocations) = plan else {
-            return Job::Validate;
+            return Adaptation::Validate;
         };
         // A module invalid with the engine's own features is one for it to refuse (it sits
         // out such modules when another engine's features make them valid).
         if features.validate(module).is_err() {
-            return Job::Validate;
+            return Adaptation::Validate;
         }
         match adapt(module, invocations, options) {
-            Ok(adapted) => Job::Run(adapted),
-            Err(AdaptError::Invalid(_)) => Job::Validate,
-            Err(AdaptError::Unsupported(why)) => Job::Failed(Execution::crashed(
+            Ok(adapted) => Adaptation::Run(adapted),
+            Err(AdaptError::Invalid(_)) => Adaptation::Validate,
+            Err(AdaptError::Unsupported(why)) => Adaptation::Failed(Execution::crashed(
                 CrashKind::Harness,
                 format!("the adapter cannot take this module: {why}"),
                 Stage::Compile,

@@ -25,8 +25,8 @@ impl StoreData {
 }
 
 /// An engine's own part.
-pub trait Backend {
-    type Module: Clone;
+pub trait Backend: Send {
+    type Module: Clone + Send;
     type Session: Instance;
     /// Whether host functions called from a filter's start function cannot reach the
     /// instance (its memory is known to the host only once instantiation is over): such

@@ -44,17 +44,31 @@ pub use progress::Stage;
 /// Module rewriting lives with generation, below the engines; their workarounds use it.
 pub use wasmdiff_gen::rewrite;
 
+/// A test case as an engine takes it: a module and what to do with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Job<'a> {
+    pub module: &'a [u8],
+    pub plan: &'a Plan,
+}
+
 /// A Wasm engine in one configuration.
-pub trait Engine {
+pub trait Engine: Send {
     /// Carries out `plan` with `module` (runs its calls or its proxy-wasm scenario, or only
     /// validates) and reports everything observed. Every outcome, including a rejected
     /// module, is data, not an error.
     fn run(&mut self, module: &[u8], plan: &Plan) -> Execution;
 
-    /// Engines in another process send the plan off here and return at once, so that they
-    /// work while the rest of the lineup does; the next [`Engine::run`] with the same plan
-    /// collects the result. Engines in this process have nothing to start ahead.
-    fn start(&mut self, _module: &[u8], _plan: &Plan) {}
+    /// Engines in another process take a batch of jobs here and return at once, so that
+    /// they work while the rest of the lineup does, and pay their round trips (or process
+    /// starts) per batch. [`Engine::collect`] then answers the jobs one by one, in order.
+    /// Engines in this process have nothing to send ahead.
+    fn submit(&mut self, _jobs: &[Job<'_>]) {}
+
+    /// The execution of the next submitted job, which is `job` (an engine that submitted
+    /// nothing ahead runs it now).
+    fn collect(&mut self, job: Job<'_>) -> Execution {
+        self.run(job.module, job.plan)
+    }
 }
 
 /// What kinds of plans an engine can carry out.

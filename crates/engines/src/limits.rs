@@ -55,6 +55,12 @@ impl Limits {
         }
     }
 
+    /// The native stack a thread that runs engines needs: room for the engines' own wasm
+    /// stack limit plus the harness.
+    pub fn thread_stack_bytes(&self) -> usize {
+        self.stack_bytes * 4 + (8 << 20)
+    }
+
     /// Call depth for engines that count frames rather than bytes.
     pub fn call_depth(&self) -> usize {
         self.stack_bytes / 256

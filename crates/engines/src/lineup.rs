@@ -1,11 +1,14 @@
-//! The selected engines, run on each test case. Engines in other processes get the job first
-//! and work while those in this process run one after another. An engine is only asked what it
-//! can answer: a module that needs features an engine lacks is skipped there (said so, and
-//! counted). An engine that panics is reported as crashed and rebuilt; the campaign goes on.
+//! The selected engines, run on each test case. Engines in other processes get the jobs first,
+//! in batches, and work while those in this process run, two at a time. An engine is only
+//! asked what it can answer: a module that needs features an engine lacks is skipped there
+//! (said so, and counted). An engine that panics is reported as crashed and rebuilt; the
+//! campaign goes on.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once, mpsc};
 use std::time::{Duration, Instant};
 
 use wasmdiff_gen::{FeatureMenu, Features, TestCase};
@@ -14,7 +17,7 @@ use crate::limits::Limits;
 use crate::outcome::{Execution, HostRun};
 use crate::progress::{self, Stage};
 use crate::worker::Worker;
-use crate::{Engine, EngineSpec, Isolation};
+use crate::{Engine, EngineSpec, Isolation, Job};
 use wasmdiff_gen::Plan;
 use wasmdiff_gen::proxy::HostProfile;
 
@@ -23,7 +26,40 @@ struct Member {
     engine: Box<dyn Engine>,
     /// Whether a worker process hosts the engine (else it is rebuilt here after a panic).
     isolated: bool,
+    /// Whether the engine works in another process (a worker, or a program of its own), so
+    /// that it takes its jobs in batches.
+    remote: bool,
     busy: Duration,
+}
+
+impl Member {
+    /// The execution of `job` (the next one submitted, for an engine in another process).
+    fn collect(&mut self, job: Job, limits: &Limits) -> Execution {
+        let start = Instant::now();
+        progress::mark(Stage::Compile);
+        let execution = match catch_panic(|| self.engine.collect(job)) {
+            Ok(execution) => execution,
+            Err(message) => {
+                // The engine may be left in any state: start it afresh.
+                if !self.isolated
+                    && let Ok(engine) = (self.spec.build)(limits)
+                {
+                    self.engine = engine;
+                }
+                Execution::panicked(message)
+            }
+        };
+        self.busy += start.elapsed();
+        execution
+    }
+}
+
+/// An engine of this process, as the threads that run a job share it.
+struct Here<'a> {
+    /// Its place in the lineup.
+    index: usize,
+    member: &'a mut Member,
+    execution: Option<Execution>,
 }
 
 pub struct Lineup {
@@ -33,7 +69,13 @@ pub struct Lineup {
     /// through scenario after scenario, and validating it each time would cost more than
     /// running it.
     valid_for_all: Vec<u8>,
+    /// Jobs the engines in this process have run.
+    here_jobs: u32,
 }
+
+/// Below this much time per job for the engines in this process together, a helper thread
+/// costs more (waking it, and waiting for it) than it saves.
+const WORTH_A_HELPER: Duration = Duration::from_micros(500);
 
 impl Lineup {
     /// Starts every engine: in this process, or in a worker where the engine needs one or
@@ -60,6 +102,7 @@ impl Lineup {
                     spec,
                     engine,
                     isolated,
+                    remote: isolated || spec.isolation == Isolation::External,
                     busy: Duration::ZERO,
                 })
             })
@@ -69,6 +112,7 @@ impl Lineup {
             members,
             limits,
             valid_for_all: Vec::new(),
+            here_jobs: 0,
         })
     }
 
@@ -87,65 +131,206 @@ impl Lineup {
         FeatureMenu::new(&features)
     }
 
-    /// Carries out the test case's plan on every engine it applies to, in lineup order
-    /// (engines in other processes started first); the others are [`Execution::Skipped`].
-    /// A plan for every host runs as one proxy-wasm plan per host, each engine's runs
-    /// gathered in an [`Execution::Hosted`].
+    /// Carries out the test case's plan on every engine it applies to; the others are
+    /// [`Execution::Skipped`]. A plan for every host runs as one proxy-wasm plan per host,
+    /// each engine's runs gathered in an [`Execution::Hosted`].
     pub fn execute(&mut self, case: &TestCase) -> Vec<Execution> {
-        let Plan::ProxyHosts(scenario) = &case.plan else {
-            return self.execute_plan(&case.module, &case.plan);
-        };
-        // Each engine's runs, one per host.
-        let mut runs: Vec<Vec<HostRun>> = vec![Vec::new(); self.members.len()];
-        for host in HostProfile::ALL {
-            let plan = Plan::Proxy(scenario.under(host));
-            for (engine_runs, execution) in
-                runs.iter_mut().zip(self.execute_plan(&case.module, &plan))
-            {
-                engine_runs.push(HostRun { host, execution });
-            }
-        }
-        runs.into_iter()
-            .map(|runs| Execution::Hosted { runs })
-            .collect()
+        let mut executions = self.execute_batch(std::slice::from_ref(case), |_| {});
+        executions.pop().expect("one case, one list of executions")
     }
 
-    fn execute_plan(&mut self, module: &[u8], plan: &Plan) -> Vec<Execution> {
-        let skips = self.skips(module, plan);
-        for (member, skip) in self.members.iter_mut().zip(&skips) {
-            if skip.is_none() {
+    /// [`Lineup::execute`] for several test cases at once, each engine's executions in case
+    /// order: engines in other processes get the whole batch first and work through it while
+    /// the engines in this process run case after case, each case on both of two threads.
+    /// `holding(i)` is called before the engines in this process start case `i` (so that the
+    /// caller can keep its input where a crash of this process cannot lose it).
+    pub fn execute_batch(
+        &mut self,
+        cases: &[TestCase],
+        mut holding: impl FnMut(usize),
+    ) -> Vec<Vec<Execution>> {
+        // One job per case, or per case and host.
+        let plans: Vec<(usize, Cow<Plan>)> = cases
+            .iter()
+            .enumerate()
+            .flat_map(|(i, case)| match &case.plan {
+                Plan::ProxyHosts(scenario) => HostProfile::ALL
+                    .iter()
+                    .map(|host| (i, Cow::Owned(Plan::Proxy(scenario.under(*host)))))
+                    .collect(),
+                plan => vec![(i, Cow::Borrowed(plan))],
+            })
+            .collect();
+        let jobs: Vec<Job> = plans
+            .iter()
+            .map(|(i, plan)| Job {
+                module: &cases[*i].module,
+                plan,
+            })
+            .collect();
+        let skips: Vec<Vec<Option<String>>> = jobs
+            .iter()
+            .map(|job| self.skips(job.module, job.plan))
+            .collect();
+        for (m, member) in self.members.iter_mut().enumerate() {
+            let taken: Vec<Job> = (jobs.iter().zip(&skips))
+                .filter(|(_, skips)| skips[m].is_none())
+                .map(|(job, _)| *job)
+                .collect();
+            if member.remote && !taken.is_empty() {
                 let start = Instant::now();
-                // A panic here shows again, and is caught, when the plan is collected.
-                catch_panic(|| member.engine.start(module, plan)).ok();
+                // A panic here shows again, and is caught, when the jobs are collected.
+                catch_panic(|| member.engine.submit(&taken)).ok();
                 member.busy += start.elapsed();
             }
         }
-        let limits = self.limits;
-        self.members
-            .iter_mut()
-            .zip(skips)
-            .map(|(member, skip)| {
-                if let Some(reason) = skip {
-                    return Execution::Skipped { reason };
-                }
-                let start = Instant::now();
-                progress::mark(Stage::Compile);
-                let execution = match catch_panic(|| member.engine.run(module, plan)) {
-                    Ok(execution) => execution,
-                    Err(message) => {
-                        // The engine may be left in any state: start it afresh.
-                        if !member.isolated
-                            && let Ok(engine) = (member.spec.build)(&limits)
-                        {
-                            member.engine = engine;
-                        }
-                        Execution::panicked(message)
-                    }
-                };
-                member.busy += start.elapsed();
-                execution
+        let mut executions: Vec<Vec<Option<Execution>>> = skips
+            .iter()
+            .map(|skips| {
+                (skips.iter())
+                    .map(|skip| skip.clone().map(|reason| Execution::Skipped { reason }))
+                    .collect()
             })
-            .collect()
+            .collect();
+        let mut held = None;
+        self.run_here(&jobs, &mut executions, |j| {
+            let case = plans[j].0;
+            if held != Some(case) {
+                held = Some(case);
+                holding(case);
+            }
+        });
+        let limits = self.limits;
+        for (m, member) in self.members.iter_mut().enumerate() {
+            if member.remote {
+                for (job, executions) in jobs.iter().zip(&mut executions) {
+                    if executions[m].is_none() {
+                        executions[m] = Some(member.collect(*job, &limits));
+                    }
+                }
+            }
+        }
+        let mut executions = plans
+            .iter()
+            .zip(executions)
+            .map(|((case, _), executions)| {
+                let executions = executions.into_iter().map(|e| e.expect("every engine ran"));
+                (*case, executions.collect::<Vec<_>>())
+            })
+            .peekable();
+        let mut by_case = Vec::with_capacity(cases.len());
+        for (i, case) in cases.iter().enumerate() {
+            if !matches!(case.plan, Plan::ProxyHosts(_)) {
+                by_case.push(executions.next().expect("a job per case").1);
+                continue;
+            }
+            // Each engine's runs, one per host.
+            let mut runs: Vec<Vec<HostRun>> = vec![Vec::new(); self.members.len()];
+            for host in HostProfile::ALL {
+                let (_, under_host) = executions
+                    .next_if(|(c, _)| *c == i)
+                    .expect("a job per host");
+                for (runs, execution) in runs.iter_mut().zip(under_host) {
+                    runs.push(HostRun { host, execution });
+                }
+            }
+            by_case.push(
+                runs.into_iter()
+                    .map(|runs| Execution::Hosted { runs })
+                    .collect(),
+            );
+        }
+        by_case
+    }
+
+    /// Runs each job on the engines in this process that do not sit it out (their entry in
+    /// `executions` is still empty), on this thread and a helper: each takes the next
+    /// engine, longest-running first, until the job is done everywhere. `starting(j)` is
+    /// called before job `j` starts.
+    fn run_here(
+        &mut self,
+        jobs: &[Job],
+        executions: &mut [Vec<Option<Execution>>],
+        mut starting: impl FnMut(usize),
+    ) {
+        let limits = self.limits;
+        let here_busy: Duration = (self.members.iter())
+            .filter(|member| !member.remote)
+            .map(|member| member.busy)
+            .sum();
+        let helped = self.here_jobs < 16 || here_busy / self.here_jobs >= WORTH_A_HELPER;
+        self.here_jobs = self.here_jobs.saturating_add(jobs.len() as u32);
+        let mut here: Vec<(usize, &mut Member)> = self
+            .members
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, member)| !member.remote)
+            .collect();
+        here.sort_by_key(|(_, member)| std::cmp::Reverse(member.busy));
+        let cells: Vec<Mutex<Here>> = here
+            .into_iter()
+            .map(|(index, member)| {
+                Mutex::new(Here {
+                    index,
+                    member,
+                    execution: None,
+                })
+            })
+            .collect();
+        let next = AtomicUsize::new(0);
+        // Takes the next engine for job `j` until there is none left.
+        let work = |j: usize| {
+            while let Some(cell) = cells.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let here = &mut *cell.lock().unwrap();
+                if here.execution.is_none() {
+                    here.execution = Some(here.member.collect(jobs[j], &limits));
+                }
+            }
+        };
+        let work = &work;
+        std::thread::scope(|scope| {
+            let (to_helper, helper_jobs) = mpsc::channel::<usize>();
+            let (helper_done, done) = mpsc::channel::<()>();
+            let helper = (helped && cells.len() > 1)
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("wasmdiff-engines".into())
+                        .stack_size(limits.thread_stack_bytes())
+                        .spawn_scoped(scope, move || {
+                            for j in helper_jobs {
+                                work(j);
+                                if helper_done.send(()).is_err() {
+                                    break;
+                                }
+                            }
+                        })
+                        .ok()
+                })
+                .flatten();
+            for (j, executions) in executions.iter_mut().enumerate() {
+                // An engine that sits the job out starts with its execution (skipped).
+                let mut runs_here = false;
+                for cell in &cells {
+                    let here = &mut *cell.lock().unwrap();
+                    here.execution = executions[here.index].take();
+                    runs_here |= here.execution.is_none();
+                }
+                if runs_here {
+                    starting(j);
+                    next.store(0, Ordering::Relaxed);
+                    let helped = helper.is_some() && to_helper.send(j).is_ok();
+                    work(j);
+                    if helped {
+                        done.recv().ok();
+                    }
+                }
+                for cell in &cells {
+                    let here = &mut *cell.lock().unwrap();
+                    executions[here.index] = here.execution.take();
+                }
+            }
+            drop(to_helper);
+        });
     }
 
     /// Why each engine sits `plan` out, if it does. An engine takes a module whose validity

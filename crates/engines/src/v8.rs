@@ -10,6 +10,7 @@
 
 mod proxy;
 
+use std::collections::VecDeque;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -17,7 +18,8 @@ use std::time::Instant;
 use serde::Deserialize;
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{Adapted, Answers, Job, Options};
+use crate::Job;
+use crate::adapter::{Adaptation, Adapted, Answers, Options};
 use crate::inspect::{has_table64, has_tags, largest_memory_pages};
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Child, Failure};
@@ -136,9 +138,12 @@ struct V8 {
     node: Option<Child>,
     /// Where node's job has got to, read when node fails.
     progress: Option<Progress>,
-    /// The plan in flight: the adapted module it runs (none when it only validates), or why
-    /// it was not sent (a crash, or a module V8 cannot take).
-    started: Option<Result<Option<Adapted>, Execution>>,
+    /// Starts of node so far: a job sent to a node that has died since goes again.
+    generation: u64,
+    /// Jobs sent ahead and not yet collected (proxy-wasm runs are conversations, held when
+    /// collected): the node they went to, and the adapted module each runs (none when it only
+    /// validates), or why it was not sent (a crash, or a module V8 cannot take).
+    sent: VecDeque<(u64, Result<Option<Adapted>, Execution>)>,
     /// The last proxy-wasm filter, prepared for node.
     filter: Option<proxy::Prepared>,
 }
@@ -150,7 +155,8 @@ impl V8 {
             limits: *limits,
             node: None,
             progress: Progress::new().ok(),
-            started: None,
+            generation: 0,
+            sent: VecDeque::new(),
             filter: None,
         }
     }
@@ -185,6 +191,7 @@ impl V8 {
                 )
             })?;
             self.node = Some(child);
+            self.generation += 1;
         }
         Ok(self.node.as_mut().expect("just started"))
     }
@@ -212,10 +219,10 @@ impl V8 {
                 reason: "node 20's V8 has only the legacy exception-handling proposal".to_string(),
             });
         }
-        let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
-            Job::Run(adapted) => Some(adapted),
-            Job::Validate => None,
-            Job::Failed(execution) => return Err(execution),
+        let adapted = match Adaptation::of(module, plan, Options { tables: true }, &FEATURES) {
+            Adaptation::Run(adapted) => Some(adapted),
+            Adaptation::Validate => None,
+            Adaptation::Failed(execution) => return Err(execution),
         };
         // Memories come back as digests computed in wasm: sending their contents as text
         // would cost node three times the round trips.
@@ -257,32 +264,55 @@ enum Answer {
 }
 
 impl Engine for V8 {
-    fn start(&mut self, module: &[u8], plan: &Plan) {
-        // A proxy-wasm run is a conversation, held in `run`.
-        if !matches!(plan, Plan::Proxy(_)) {
-            self.started = Some(self.send(module, plan));
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        let sent = self.send(module, plan);
+        self.answer(sent)
+    }
+
+    fn submit(&mut self, jobs: &[Job]) {
+        self.sent.clear();
+        for job in jobs
+            .iter()
+            .filter(|job| !matches!(job.plan, Plan::Proxy(_)))
+        {
+            let sent = self.send(job.module, job.plan);
+            self.sent.push_back((self.generation, sent));
         }
     }
 
-    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        if let Plan::Proxy(scenario) = plan {
-            if let Some(progress) = &self.progress {
-                progress.reset();
-            }
-            let limits = self.limits;
-            let mut filter = self.filter.take();
-            let ran = match self.node() {
-                Ok(node) => proxy::run(node, &mut filter, module, scenario, &limits),
-                Err(crashed) => return crashed,
-            };
-            self.filter = filter;
-            return ran.unwrap_or_else(|failure| self.lost(failure, None));
+    fn collect(&mut self, job: Job) -> Execution {
+        if let Plan::Proxy(scenario) = job.plan {
+            return self.converse(job.module, scenario);
         }
-        let started = match self.started.take() {
-            Some(started) => started,
-            None => self.send(module, plan),
+        match self.sent.pop_front() {
+            Some((generation, sent)) if generation == self.generation || sent.is_err() => {
+                self.answer(sent)
+            }
+            // Sent to a node that died since, or never sent ahead.
+            _ => self.run(job.module, job.plan),
+        }
+    }
+}
+
+impl V8 {
+    /// A proxy-wasm run: a conversation, host call after host call.
+    fn converse(&mut self, module: &[u8], scenario: &wasmdiff_gen::proxy::Scenario) -> Execution {
+        if let Some(progress) = &self.progress {
+            progress.reset();
+        }
+        let limits = self.limits;
+        let mut filter = self.filter.take();
+        let ran = match self.node() {
+            Ok(node) => proxy::run(node, &mut filter, module, scenario, &limits),
+            Err(crashed) => return crashed,
         };
-        let adapted = match started {
+        self.filter = filter;
+        ran.unwrap_or_else(|failure| self.lost(failure, None))
+    }
+
+    /// node's answer to a job sent.
+    fn answer(&mut self, sent: Result<Option<Adapted>, Execution>) -> Execution {
+        let adapted = match sent {
             Ok(adapted) => adapted,
             Err(crashed) => return crashed,
         };

@@ -1,10 +1,14 @@
 //! WABT's interpreter (Debian's `wabt` package), the WebAssembly project's reference toolkit.
 //! Its `wasm-interp` cannot pass arguments, so each job becomes a spectest script (the JSON
 //! that `wast2json` would make): the [adapted](crate::adapter) module, then one `invoke` per
-//! wrapper, run by `spectest-interp`, which prints every call's results or trap. Validation
-//! asks `wasm-validate`. Each job is a process of its own, under the deadline (WABT has no
-//! fuel).
+//! wrapper, run by `spectest-interp`, which prints every call's results or trap. A batch of
+//! jobs is one script holding each job's module and invokes, so that a process start is paid
+//! per batch; a job the batch leaves unclear (a module WABT refuses, whose message it prints
+//! only on stderr; a batch that crashed, hung or outgrew its memory) runs again alone, so a
+//! job's outcome never depends on its batch. Validation asks `wasm-validate`. Every process
+//! runs under the deadline (WABT has no fuel).
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -13,12 +17,12 @@ use std::time::Instant;
 
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{Adapted, Answers, Job, Options};
+use crate::adapter::{Adaptation, Adapted, Answers, Options};
 use crate::inspect::has_table64;
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Run, describe};
 use crate::progress::Stage;
-use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, Limits, ProxyHosting};
+use crate::{Abilities, Engine, EngineSpec, Isolation, Job, KnownBug, Limits, ProxyHosting};
 
 /// Proposals WABT 1.0.32 has on by default, plus those enabled by [`FLAGS`]. Not memory64:
 /// 1.0.32 reads 64-bit load offsets and data segment offsets as 32-bit.
@@ -105,21 +109,52 @@ fn available() -> Result<(), String> {
     probe().as_ref().map(drop).map_err(Clone::clone)
 }
 
-/// The files of a job, in the engine's directory (which is the tools' working directory, so
-/// that messages name no machine-specific path).
+/// The files of a job alone, or of a batch (whose job `i` has its module in `module-i.wasm`),
+/// in the engine's directory (the tools' working directory, so that messages name no
+/// machine-specific path).
 const MODULE: &str = "module.wasm";
 const SCRIPT: &str = "script.json";
+
+fn module_file(index: usize) -> String {
+    format!("module-{index}.wasm")
+}
 
 struct Wabt {
     limits: Limits,
     /// Where this engine writes its modules and scripts.
     dir: PathBuf,
-    started: Option<Result<Started, Execution>>,
+    /// Submitted jobs, in order, not yet collected.
+    pending: VecDeque<Pending>,
+    batch: Batch,
+}
+
+enum Pending {
+    Done(Execution),
+    /// A process of its own, started.
+    Alone(Started),
+    /// Job `i` of the batch.
+    InBatch(usize),
 }
 
 enum Started {
     Validating(Run),
     Running(Run, Adapted),
+}
+
+/// The batch's process until its first job is collected, then each job's outcome (`None`: the
+/// job runs again alone).
+enum Batch {
+    Idle,
+    Running(Run, Vec<Adapted>),
+    Read(Vec<Option<Execution>>),
+}
+
+fn cannot(e: std::io::Error) -> Execution {
+    Execution::crashed(
+        CrashKind::Died,
+        format!("cannot run WABT: {e}"),
+        Stage::Compile,
+    )
 }
 
 impl Wabt {
@@ -134,88 +169,54 @@ impl Wabt {
         Ok(Wabt {
             limits: *limits,
             dir,
-            started: None,
+            pending: VecDeque::new(),
+            batch: Batch::Idle,
         })
     }
 
-    fn begin(&self, module: &[u8], plan: &Plan) -> Result<Started, Execution> {
+    fn prepare(module: &[u8], plan: &Plan) -> Adaptation {
         if has_table64(module) {
-            return Err(Execution::Skipped {
+            return Adaptation::Failed(Execution::Skipped {
                 reason: "WABT 1.0.32 has no 64-bit tables".to_string(),
             });
         }
-        let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
-            Job::Run(adapted) => Some(adapted),
-            Job::Validate => None,
-            Job::Failed(execution) => return Err(execution),
-        };
-        let cannot = |e: std::io::Error| {
-            Execution::crashed(
-                CrashKind::Died,
-                format!("cannot run WABT: {e}"),
-                Stage::Compile,
-            )
-        };
-        let wasm = self.dir.join(MODULE);
-        match adapted {
-            None => {
-                std::fs::write(&wasm, module).map_err(cannot)?;
-                let mut command = Command::new("wasm-validate");
-                command.args(FLAGS).arg(MODULE).current_dir(&self.dir);
-                Run::spawn(command).map(Started::Validating).map_err(cannot)
+        Adaptation::of(module, plan, Options { tables: true }, &FEATURES)
+    }
+
+    /// Starts the job in a process of its own, its files in the directory numbered `index`
+    /// (each named as the tools' messages name them, whatever the job's place in a batch).
+    fn alone(&self, module: &[u8], plan: &Plan, index: usize) -> Pending {
+        let dir = self.dir.join(index.to_string());
+        let started = match Self::prepare(module, plan) {
+            Adaptation::Failed(execution) => return Pending::Done(execution),
+            Adaptation::Validate => (std::fs::create_dir_all(&dir))
+                .and_then(|()| std::fs::write(dir.join(MODULE), module))
+                .and_then(|()| {
+                    let mut command = Command::new("wasm-validate");
+                    command.args(FLAGS).arg(MODULE).current_dir(&dir);
+                    Run::spawn(command).map(Started::Validating)
+                }),
+            Adaptation::Run(adapted) => {
+                let script = spectest_script(&[(MODULE, &adapted)]);
+                (std::fs::create_dir_all(&dir))
+                    .and_then(|()| std::fs::write(dir.join(MODULE), &adapted.module))
+                    .and_then(|()| std::fs::write(dir.join(SCRIPT), script))
+                    .and_then(|()| {
+                        let mut command = Command::new("spectest-interp");
+                        command.args(FLAGS).arg(SCRIPT).current_dir(&dir);
+                        Run::spawn(command).map(|run| Started::Running(run, adapted))
+                    })
             }
-            Some(adapted) => {
-                std::fs::write(&wasm, &adapted.module).map_err(cannot)?;
-                std::fs::write(self.dir.join(SCRIPT), spectest_script(&adapted)).map_err(cannot)?;
-                let mut command = Command::new("spectest-interp");
-                command.args(FLAGS).arg(SCRIPT).current_dir(&self.dir);
-                Run::spawn(command)
-                    .map(|run| Started::Running(run, adapted))
-                    .map_err(cannot)
-            }
-        }
-    }
-}
-
-impl Drop for Wabt {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-/// The spectest JSON script: the module, then an `invoke` of each wrapper. Written by hand:
-/// WABT wants its keys in `wast2json`'s order.
-fn spectest_script(adapted: &Adapted) -> Vec<u8> {
-    let mut script = String::from(
-        r#"{"source_filename": "case.wast", "commands": [{"type": "module", "line": 1, "filename": "module.wasm"}"#,
-    );
-    for (line, name) in adapted.exports_to_call().into_iter().enumerate() {
-        let name = serde_json::to_string(name).expect("names serialize");
-        script.push_str(&format!(
-            r#", {{"type": "action", "line": {}, "action": {{"type": "invoke", "field": {name}, "args": []}}, "expected": []}}"#,
-            line + 2
-        ));
-    }
-    script.push_str("]}");
-    script.into_bytes()
-}
-
-impl Engine for Wabt {
-    fn start(&mut self, module: &[u8], plan: &Plan) {
-        self.started = Some(self.begin(module, plan));
-    }
-
-    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        let started = match self.started.take() {
-            Some(started) => started,
-            None => self.begin(module, plan),
         };
+        started.map_or_else(|e| Pending::Done(cannot(e)), Pending::Alone)
+    }
+
+    fn finish(&self, started: Started) -> Execution {
         let deadline = Instant::now() + self.limits.deadline();
         let cap = self.limits.process_memory_bytes;
         let (run, adapted) = match started {
-            Ok(Started::Validating(run)) => (run, None),
-            Ok(Started::Running(run, adapted)) => (run, Some(adapted)),
-            Err(crashed) => return crashed,
+            Started::Validating(run) => (run, None),
+            Started::Running(run, adapted) => (run, Some(adapted)),
         };
         let (status, stdout, stderr) = match run.finish(deadline, cap) {
             Ok(output) => output,
@@ -242,6 +243,204 @@ impl Engine for Wabt {
                 message: stderr.trim().to_string(),
             },
             Some(adapted) => execution(&adapted, &stdout, &stderr),
+        }
+    }
+
+    /// Starts the batch's script, or leaves its jobs to run alone if it cannot.
+    fn start_batch(&mut self, adapted: Vec<Adapted>) {
+        let files: Vec<String> = (0..adapted.len()).map(module_file).collect();
+        let modules: Vec<(&str, &Adapted)> =
+            files.iter().map(String::as_str).zip(&adapted).collect();
+        let written = (files.iter().zip(&adapted))
+            .try_for_each(|(file, adapted)| std::fs::write(self.dir.join(file), &adapted.module))
+            .and_then(|()| std::fs::write(self.dir.join(SCRIPT), spectest_script(&modules)));
+        let mut command = Command::new("spectest-interp");
+        command.args(FLAGS).arg(SCRIPT).current_dir(&self.dir);
+        self.batch = match written.and_then(|()| Run::spawn(command)) {
+            Ok(run) => Batch::Running(run, adapted),
+            Err(_) => Batch::Read(adapted.iter().map(|_| None).collect()),
+        };
+    }
+
+    /// The outcome of the batch's job `index`, if the batch made it clear.
+    fn batch_outcome(&mut self, index: usize) -> Option<Execution> {
+        if let Batch::Running(..) = self.batch {
+            let Batch::Running(run, adapted) = std::mem::replace(&mut self.batch, Batch::Idle)
+            else {
+                unreachable!("just matched")
+            };
+            let deadline = Instant::now() + self.limits.deadline();
+            let outcomes = match run.finish(deadline, self.limits.process_memory_bytes) {
+                Ok((status, stdout, _)) => {
+                    let stdout = String::from_utf8_lossy(&stdout);
+                    let whole = status.code().is_some() && stdout.contains("tests passed");
+                    batch_executions(&adapted, &stdout, whole)
+                }
+                Err(_) => adapted.iter().map(|_| None).collect(),
+            };
+            self.batch = Batch::Read(outcomes);
+        }
+        match &mut self.batch {
+            Batch::Read(outcomes) => outcomes.get_mut(index)?.take(),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for Wabt {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// The spectest JSON script: each module, then an `invoke` of each of its wrappers. Written by
+/// hand: WABT wants its keys in `wast2json`'s order. Modules are named, so that an invoke of
+/// a module that failed fails too (rather than calling the module before it).
+fn spectest_script(modules: &[(&str, &Adapted)]) -> Vec<u8> {
+    let mut script = String::from(r#"{"source_filename": "case.wast", "commands": ["#);
+    let mut line = 0;
+    for (i, (file, adapted)) in modules.iter().enumerate() {
+        line += 1;
+        let separator = if i == 0 { "" } else { ", " };
+        script.push_str(&format!(
+            r#"{separator}{{"type": "module", "line": {line}, "name": "$m{i}", "filename": "{file}"}}"#
+        ));
+        for name in adapted.exports_to_call() {
+            line += 1;
+            let name = serde_json::to_string(name).expect("names serialize");
+            script.push_str(&format!(
+                r#", {{"type": "action", "line": {line}, "action": {{"type": "invoke", "module": "$m{i}", "field": {name}, "args": []}}, "expected": []}}"#
+            ));
+        }
+    }
+    script.push_str("]}");
+    script.into_bytes()
+}
+
+/// Each job's outcome from a batch's report (`whole`: the script ran to its end), as far as
+/// the report makes it clear. A job's lines come in script order: `case.wast:L: error ...`
+/// naming the line of its module, or one answer per invoke.
+fn batch_executions(adapted: &[Adapted], stdout: &str, whole: bool) -> Vec<Option<Execution>> {
+    // Each module's script line, and the answers it is owed.
+    let mut first_line = 1;
+    let shape: Vec<(usize, usize)> = adapted
+        .iter()
+        .map(|a| {
+            let owed = a.exports_to_call().len();
+            let line = first_line;
+            first_line += 1 + owed;
+            (line, owed)
+        })
+        .collect();
+    enum Seen {
+        Answers(VecDeque<Result<Vec<i64>, Trap>>),
+        Failed(Option<Execution>),
+    }
+    let mut seen: Vec<Seen> = adapted
+        .iter()
+        .map(|_| Seen::Answers(VecDeque::new()))
+        .collect();
+    let done = |seen: &Seen, owed: usize| match seen {
+        Seen::Answers(answers) => answers.len() >= owed,
+        Seen::Failed(_) => true,
+    };
+    let mut current = 0;
+    for line in stdout.lines() {
+        while current < seen.len() && done(&seen[current], shape[current].1) {
+            current += 1;
+        }
+        if let Some((_, answer)) = line.split_once("() =>") {
+            if let Some(Seen::Answers(answers)) = seen.get_mut(current) {
+                answers.push_back(parse_answer(answer.trim()));
+            }
+            continue;
+        }
+        let Some((number, message)) = line
+            .strip_prefix("case.wast:")
+            .and_then(|rest| rest.split_once(": "))
+        else {
+            continue;
+        };
+        let Some(job) = shape
+            .iter()
+            .position(|(first, _)| number == first.to_string())
+        else {
+            continue;
+        };
+        if let Some(trap) = message.strip_prefix("error instantiating module:") {
+            seen[job] = Seen::Failed(Some(Execution::InstantiationFailed {
+                trap: classify(trap.trim().trim_matches('"')),
+            }));
+        } else {
+            // Refused (its message is on stderr, among the others'), or anything else.
+            seen[job] = Seen::Failed(None);
+        }
+    }
+    seen.into_iter()
+        .zip(adapted.iter().zip(&shape))
+        .enumerate()
+        .map(|(i, (seen, (adapted, (_, owed))))| match seen {
+            // Past the last job the report finished, a job may have been cut short.
+            _ if !whole && i >= current => None,
+            Seen::Failed(execution) => execution,
+            Seen::Answers(answers) if answers.len() == *owed => {
+                Some(adapted.run(&mut Answers(answers)))
+            }
+            Seen::Answers(_) => None,
+        })
+        .collect()
+}
+
+impl Engine for Wabt {
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        match self.alone(module, plan, 0) {
+            Pending::Alone(started) => self.finish(started),
+            Pending::Done(execution) => execution,
+            Pending::InBatch(_) => unreachable!("a job alone is in no batch"),
+        }
+    }
+
+    fn submit(&mut self, jobs: &[Job]) {
+        self.pending.clear();
+        self.batch = Batch::Idle;
+        let prepared: Vec<Adaptation> = jobs
+            .iter()
+            .map(|job| Self::prepare(job.module, job.plan))
+            .collect();
+        let batched = prepared
+            .iter()
+            .filter(|p| matches!(p, Adaptation::Run(_)))
+            .count();
+        if batched < 2 {
+            for (index, job) in jobs.iter().enumerate() {
+                let pending = self.alone(job.module, job.plan, index);
+                self.pending.push_back(pending);
+            }
+            return;
+        }
+        let mut adapted = Vec::new();
+        for (index, (prepared, job)) in prepared.into_iter().zip(jobs).enumerate() {
+            let pending = match prepared {
+                Adaptation::Failed(execution) => Pending::Done(execution),
+                Adaptation::Validate => self.alone(job.module, job.plan, index),
+                Adaptation::Run(job) => {
+                    adapted.push(job);
+                    Pending::InBatch(adapted.len() - 1)
+                }
+            };
+            self.pending.push_back(pending);
+        }
+        self.start_batch(adapted);
+    }
+
+    fn collect(&mut self, job: Job) -> Execution {
+        match self.pending.pop_front() {
+            Some(Pending::Done(execution)) => execution,
+            Some(Pending::Alone(started)) => self.finish(started),
+            Some(Pending::InBatch(index)) => self
+                .batch_outcome(index)
+                .unwrap_or_else(|| self.run(job.module, job.plan)),
+            None => self.run(job.module, job.plan),
         }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use wamrx_sys as sys;
 use wasmdiff_gen::{Features, Plan, ValType, Value};
 
-use crate::adapter::{AdaptedInstance, Job, Options};
+use crate::adapter::{Adaptation, AdaptedInstance, Options};
 use crate::inspect::has_name_with_nul;
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
@@ -99,15 +99,15 @@ impl Engine for Wamr {
         if let Plan::Proxy(scenario) = plan {
             return proxy::run(module, scenario, self.stack_bytes);
         }
-        let adapted = match Job::of(module, plan, Options { tables: true }, &FEATURES) {
-            Job::Run(adapted) => adapted,
-            Job::Validate => {
+        let adapted = match Adaptation::of(module, plan, Options { tables: true }, &FEATURES) {
+            Adaptation::Run(adapted) => adapted,
+            Adaptation::Validate => {
                 return match Loaded::new(module) {
                     Ok(_) => Execution::Accepted,
                     Err(message) => Execution::Rejected { message },
                 };
             }
-            Job::Failed(execution) => return execution,
+            Adaptation::Failed(execution) => return execution,
         };
         let loaded = match Loaded::new(&adapted.module) {
             Ok(loaded) => loaded,

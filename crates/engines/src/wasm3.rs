@@ -15,7 +15,7 @@ use wasm3::{Environment, Runtime};
 use wasmdiff_gen::{Features, Plan};
 use wasmparser::{ElementItems, ElementKind, Operator, Payload, TypeRef};
 
-use crate::adapter::{AdaptedInstance, Job, Options};
+use crate::adapter::{Adaptation, AdaptedInstance, Options};
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
 use crate::rewrite::{Splice, rewrite_instructions, rewrite_with_scratch};
@@ -132,9 +132,16 @@ impl Engine for Wasm3 {
             Ok(runtime) => runtime,
             Err(e) => return Execution::panicked(format!("cannot start wasm3: {e}")),
         };
-        let adapted = match Job::of(module, plan, Options { tables: false }, &FEATURES) {
-            Job::Run(adapted) => adapted,
-            Job::Validate => {
+        // wasm3 has no hook to cap memory growth: the cap the other engines' hooks enforce is
+        // written into the module instead, on the size wasm3 would allocate, so that no module
+        // takes the worker past its own memory cap and a growth that wraps (a known bug)
+        // still shows.
+        let cap_pages = (self.limits.memory_bytes >> 16) as u64;
+        let capped = guarded_memory_grow(module, cap_pages, Sum::Wrapping);
+        let module = capped.as_deref().unwrap_or(module);
+        let adapted = match Adaptation::of(module, plan, Options { tables: false }, &FEATURES) {
+            Adaptation::Run(adapted) => adapted,
+            Adaptation::Validate => {
                 return match runtime.parse_and_load_module(module.to_vec()) {
                     Ok(_) => Execution::Accepted,
                     Err(e) => Execution::Rejected {
@@ -142,7 +149,7 @@ impl Engine for Wasm3 {
                     },
                 };
             }
-            Job::Failed(execution) => return execution,
+            Adaptation::Failed(execution) => return execution,
         };
         // Loading parses, instantiates and runs the start function; functions compile lazily.
         progress::mark(Stage::Instantiate);
@@ -239,6 +246,12 @@ fn without_start(module: &[u8]) -> Option<Vec<u8>> {
 /// `module` with each `memory.grow` that would pass memory 0's maximum (its declared one, else
 /// the 65536 pages of a 32-bit memory) answered -1 without asking the engine.
 fn guard_memory_grow(module: &[u8]) -> Option<Vec<u8>> {
+    let maximum = declared_maximum(module)?.unwrap_or(65536);
+    guarded_memory_grow(module, maximum, Sum::Exact)
+}
+
+/// Memory 0's declared maximum in pages, if it has one; `None` if the module is unreadable.
+fn declared_maximum(module: &[u8]) -> Option<Option<u64>> {
     let mut maximum = None;
     for payload in wasmparser::Parser::new(0).parse_all(module) {
         match payload.ok()? {
@@ -257,19 +270,46 @@ fn guard_memory_grow(module: &[u8]) -> Option<Vec<u8>> {
             _ => {}
         }
     }
-    let maximum = maximum.flatten().unwrap_or(65536) as i64;
-    rewrite_with_scratch(module, &[wasm_encoder::ValType::I32], |delta, op| {
+    Some(maximum.flatten())
+}
+
+/// How a guard adds a growth to the current size.
+enum Sum {
+    /// As the spec does.
+    Exact,
+    /// In 32 bits, as wasm3 does (its known bug): the size wasm3 would allocate.
+    Wrapping,
+}
+
+/// `module` with each `memory.grow` whose sum of the current size and the delta exceeds
+/// `limit` pages answered -1 without asking the engine; `None` if it has no `memory.grow` (or
+/// does not validate).
+fn guarded_memory_grow(module: &[u8], limit: u64, sum: Sum) -> Option<Vec<u8>> {
+    let mut grows = false;
+    let guarded = rewrite_with_scratch(module, &[wasm_encoder::ValType::I32], |delta, op| {
         matches!(op, Operator::MemoryGrow { mem: 0 }).then(|| {
+            grows = true;
             // The size as `memory.grow 0` gives it: wasm3's `memory.size` has a bug of its own.
-            Splice::Replace(vec![
+            let mut guard = vec![
                 Instruction::LocalSet(delta),
                 Instruction::I32Const(0),
                 Instruction::MemoryGrow(0),
-                Instruction::I64ExtendI32U,
-                Instruction::LocalGet(delta),
-                Instruction::I64ExtendI32U,
-                Instruction::I64Add,
-                Instruction::I64Const(maximum),
+            ];
+            guard.extend(match sum {
+                Sum::Exact => vec![
+                    Instruction::I64ExtendI32U,
+                    Instruction::LocalGet(delta),
+                    Instruction::I64ExtendI32U,
+                    Instruction::I64Add,
+                ],
+                Sum::Wrapping => vec![
+                    Instruction::LocalGet(delta),
+                    Instruction::I32Add,
+                    Instruction::I64ExtendI32U,
+                ],
+            });
+            guard.extend([
+                Instruction::I64Const(limit as i64),
                 Instruction::I64GtU,
                 Instruction::If(BlockType::Result(wasm_encoder::ValType::I32)),
                 Instruction::I32Const(-1),
@@ -277,9 +317,11 @@ fn guard_memory_grow(module: &[u8]) -> Option<Vec<u8>> {
                 Instruction::LocalGet(delta),
                 Instruction::MemoryGrow(0),
                 Instruction::End,
-            ])
+            ]);
+            Splice::Replace(guard)
         })
-    })
+    })?;
+    grows.then_some(guarded)
 }
 
 /// `module` with its active element segments of functions for table 0 encoded without the

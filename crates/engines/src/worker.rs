@@ -4,8 +4,9 @@
 //! reported as a crash of that kind, and a fresh worker takes the next job.
 //!
 //! Protocol, in frames (see [`crate::process`]): the supervisor sends a JSON [`Hello`] and the
-//! worker answers a JSON `Result<(), String>`; then for each job the supervisor sends the JSON
-//! [`Plan`] and the raw module bytes, and the worker answers the JSON [`Execution`].
+//! worker answers a JSON `Result<(), String>`; then for each batch of jobs the supervisor sends
+//! the JSON list of their [`Plan`]s and then each job's raw module bytes, and the worker, once it
+//! has read them all, answers the JSON [`Execution`] of each job in turn.
 
 use std::env;
 use std::fs::File;
@@ -23,7 +24,7 @@ use crate::lineup::catch_panic;
 use crate::outcome::{CrashKind, Execution, ExportValue};
 use crate::process::{Child, Failure, read_frame, write_frame};
 use crate::progress::{self, Progress, Stage};
-use crate::{Engine, EngineSpec, Limits};
+use crate::{Engine, EngineSpec, Job, Limits};
 use wasmdiff_gen::Plan;
 
 /// Set (to anything) in a worker's environment.
@@ -105,20 +106,26 @@ fn serve() -> anyhow::Result<()> {
             return Ok(write_frame(&mut output, &serde_json::to_vec(&refusal)?)?);
         }
     };
-    while let Some(plan) = read_frame(&mut input)? {
-        let plan: Plan = serde_json::from_slice(&plan).context("unreadable plan")?;
-        let module = read_frame(&mut input)?.context("a plan without its module")?;
-        progress::mark(Stage::Compile);
-        let mut execution = match catch_panic(|| engine.run(&module, &plan)) {
-            Ok(execution) => execution,
-            Err(message) => {
-                // The engine may be left in any state: start it afresh.
-                engine = (spec.build)(&hello.limits)?;
-                Execution::panicked(message)
-            }
-        };
-        digest_large_memories(&mut execution, hello.limits.memory_bytes);
-        write_frame(&mut output, &serde_json::to_vec(&execution)?)?;
+    while let Some(plans) = read_frame(&mut input)? {
+        let plans: Vec<Plan> = serde_json::from_slice(&plans).context("unreadable plans")?;
+        // The whole batch is read before any answer goes out: a supervisor still sending
+        // cannot be blocked by answers it is not yet reading.
+        let modules = (0..plans.len())
+            .map(|_| read_frame(&mut input)?.context("a plan without its module"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for (plan, module) in plans.iter().zip(&modules) {
+            progress::mark(Stage::Compile);
+            let mut execution = match catch_panic(|| engine.run(module, plan)) {
+                Ok(execution) => execution,
+                Err(message) => {
+                    // The engine may be left in any state: start it afresh.
+                    engine = (spec.build)(&hello.limits)?;
+                    Execution::panicked(message)
+                }
+            };
+            digest_large_memories(&mut execution, hello.limits.memory_bytes);
+            write_frame(&mut output, &serde_json::to_vec(&execution)?)?;
+        }
     }
     Ok(())
 }
@@ -174,8 +181,11 @@ pub struct Worker {
     child: Option<Child>,
     /// Where the child's job has got to, read when the child fails.
     progress: Progress,
-    /// A job sent by [`Engine::start`] and not yet collected: sent, or why it could not be.
-    started: Option<Result<(), Execution>>,
+    /// Submitted jobs the child still owes answers for (a child that dies owes none: its
+    /// unanswered jobs go to the next child one by one).
+    owed: usize,
+    /// Why the last batch could not be sent: the first of its jobs gets the crash.
+    unsent: Option<Execution>,
 }
 
 impl Worker {
@@ -186,7 +196,8 @@ impl Worker {
             limits: *limits,
             child: None,
             progress: Progress::new().context("cannot share a progress word with a worker")?,
-            started: None,
+            owed: 0,
+            unsent: None,
         };
         worker
             .child()
@@ -233,10 +244,13 @@ impl Worker {
         }
     }
 
-    fn send(&mut self, module: &[u8], plan: &Plan) -> Result<(), Execution> {
-        let plan = serde_json::to_vec(plan).expect("jobs serialize");
+    fn send(&mut self, jobs: &[Job]) -> Result<(), Execution> {
+        let plans: Vec<&Plan> = jobs.iter().map(|job| job.plan).collect();
+        let plans = serde_json::to_vec(&plans).expect("jobs serialize");
+        let mut frames: Vec<&[u8]> = vec![&plans];
+        frames.extend(jobs.iter().map(|job| job.module));
         self.progress.reset();
-        let sent = self.child()?.send(&[&plan, module]);
+        let sent = self.child()?.send(&frames);
         sent.map_err(|failure| self.lost(failure))
     }
 
@@ -244,23 +258,33 @@ impl Worker {
     /// child.
     fn lost(&mut self, failure: Failure) -> Execution {
         self.child = None;
+        self.owed = 0;
         Execution::crashed(failure.kind, failure.message, self.progress.stage())
     }
 }
 
 impl Engine for Worker {
-    fn start(&mut self, module: &[u8], plan: &Plan) {
-        self.started = Some(self.send(module, plan));
+    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        let job = Job { module, plan };
+        self.submit(&[job]);
+        self.collect(job)
     }
 
-    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        let sent = match self.started.take() {
-            Some(sent) => sent,
-            None => self.send(module, plan),
-        };
-        if let Err(crashed) = sent {
+    fn submit(&mut self, jobs: &[Job]) {
+        match self.send(jobs) {
+            Ok(()) => self.owed = jobs.len(),
+            Err(crashed) => self.unsent = Some(crashed),
+        }
+    }
+
+    fn collect(&mut self, job: Job) -> Execution {
+        if let Some(crashed) = self.unsent.take() {
             return crashed;
         }
+        if self.owed == 0 {
+            return self.run(job.module, job.plan);
+        }
+        self.owed -= 1;
         let deadline = Instant::now() + self.limits.deadline();
         let cap = self.limits.process_memory_bytes;
         let answer = match self.child() {

@@ -281,6 +281,36 @@ fn growth_past_the_harness_limit_is_inconclusive_not_minus_one() {
     }
 }
 
+/// wasm3 has no hook to refuse growth: the harness's cap is written into its modules, on the
+/// size it would allocate, so that a growth other engines refuse at the cap never takes its
+/// worker to the process memory cap (an out-of-memory "finding" that was the harness's).
+#[test]
+fn wasm3_growth_stops_at_the_harness_limit() {
+    let wasm3: Vec<_> = every_default_engine()
+        .into_iter()
+        .filter(|s| s.engine == "wasm3")
+        .collect();
+    let wat = r#"(module (memory 1)
+        (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#;
+    let invocations = [
+        call("grow", &[Value::I32(32768)]),
+        call("grow", &[Value::I32(1)]),
+    ];
+    for (engine, execution) in run_on(wasm3, wat, &invocations) {
+        let calls = calls(&execution);
+        assert_eq!(
+            calls[0],
+            CallOutcome::Returned(vec![Value::I32(-1)]),
+            "{engine}"
+        );
+        assert_eq!(
+            calls[1],
+            CallOutcome::Returned(vec![Value::I32(1)]),
+            "{engine}"
+        );
+    }
+}
+
 #[test]
 fn exported_state_is_read_and_sorted_by_name() {
     let wat = r#"(module

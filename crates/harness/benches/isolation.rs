@@ -1,7 +1,8 @@
 //! What running engines in other processes costs (`scripts/bench`, which builds the `wasmdiff`
 //! binary first: isolated engines run in it as workers). Prints, on one fixed set of seeded
 //! test cases:
-//! - the in-process engines together, in this process and each in a worker (`--isolate`);
+//! - the in-process engines together, in this process and each in a worker (`--isolate`), the
+//!   cases in a campaign's batches;
 //! - the fastest engine (wasmi) and an optimizing compiler alone, both ways;
 //! - what the lineup pays per case even with isolation off (deciding who runs a module);
 //! - round trips per second through one node (V8) worker on small modules.
@@ -13,15 +14,18 @@ use std::time::{Duration, Instant};
 
 use wasmdiff_engines::{EngineSpec, Isolation, Limits};
 use wasmdiff_gen::{FeatureMenu, Features, Generator, Plan, TestCase};
-use wasmdiff_harness::{Differential, inputs};
+use wasmdiff_harness::{Differential, campaign, inputs};
 
 const SEED: u64 = 1;
 const ROUNDS: usize = 3;
 
+/// The cases run and compared as a campaign runs them: in batches.
 fn time_run(differential: &mut Differential, cases: &[TestCase]) -> Duration {
     let start = Instant::now();
-    for case in cases {
-        std::hint::black_box(differential.run(case));
+    for batch in cases.chunks(campaign::BATCH) {
+        for executions in differential.execute_batch(batch, |_| {}) {
+            std::hint::black_box(wasmdiff_oracle::compare(&executions));
+        }
     }
     start.elapsed()
 }

@@ -14,8 +14,8 @@ use serde::Serialize;
 use wasmdiff_cases::{Case, Existing, Origin, Report, Signature, finding_name, write_case};
 use wasmdiff_engines::lineup::catch_panic;
 use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits};
-use wasmdiff_gen::Generator;
 use wasmdiff_gen::proxy::HostProfile;
+use wasmdiff_gen::{Generator, TestCase};
 use wasmdiff_oracle::{DivergenceKind, Reason, Verdict};
 use wasmdiff_proxy::{Event, Outcome};
 
@@ -351,10 +351,12 @@ impl EngineStats {
 
 /// The file holding the input a worker is running: written before anything that could crash
 /// the process runs it, removed when the worker ends normally. Found on start, it is the input
-/// that ended the previous campaign.
+/// that ended the previous campaign. It holds the input's length (a little-endian `u32`) and
+/// the input, so that holding one is a single write (bytes past it are left from before).
 struct InFlight {
     path: PathBuf,
     file: File,
+    held: Vec<u8>,
 }
 
 impl InFlight {
@@ -366,13 +368,33 @@ impl InFlight {
         let path = Self::path(out, worker);
         let file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(InFlight { path, file })
+        Ok(InFlight {
+            path,
+            file,
+            held: Vec::new(),
+        })
     }
 
     fn hold(&mut self, input: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::FileExt;
-        self.file.set_len(0)?;
-        self.file.write_all_at(input, 0)
+        if self.held == input {
+            return Ok(());
+        }
+        let mut record = (input.len() as u32).to_le_bytes().to_vec();
+        record.extend_from_slice(input);
+        self.file.write_all_at(&record, 0)?;
+        self.held = input.to_vec();
+        Ok(())
+    }
+
+    /// The input a file of this kind holds.
+    fn read(path: &Path) -> Vec<u8> {
+        let record = fs::read(path).unwrap_or_default();
+        let Some((length, input)) = record.split_first_chunk::<4>() else {
+            return Vec::new();
+        };
+        let length = u32::from_le_bytes(*length) as usize;
+        input.get(..length).unwrap_or(input).to_vec()
     }
 
     fn finish(self) {
@@ -399,7 +421,7 @@ fn recover_in_flight(
         if !is_in_flight {
             continue;
         }
-        let input = fs::read(&path).unwrap_or_default();
+        let input = InFlight::read(&path);
         if !input.is_empty() {
             let why = "the previous campaign ended while running this input (crash, abort or kill)";
             let checked = presumed_crash(case_of(differential, &input), config.engines.len(), why);
@@ -523,13 +545,32 @@ impl Shared {
     }
 }
 
+/// Random inputs a worker runs at once: engines in other processes take them as one batch.
+pub const BATCH: usize = 8;
+
+/// A random input of a campaign, generated.
+struct Generated {
+    index: u64,
+    input: Vec<u8>,
+    case: TestCase,
+}
+
 fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     let config = &shared.config;
     let mut differential = config.differential()?;
     let mut in_flight = InFlight::open(&config.out, worker)?;
     // The sweep's own engines (see `Limits::for_terminating_code`), while the sweep lasts.
     let mut sweeper: Option<Differential> = None;
-    while let Some((slot, item)) = shared.next() {
+    let mut batch: Vec<Generated> = Vec::with_capacity(BATCH);
+    loop {
+        let next = shared.next();
+        // A batch is run when full, or before a chunk of the sweep or the campaign's end.
+        let another_input = matches!(next, Some((_, Slot::Input(_))));
+        if !batch.is_empty() && (batch.len() == BATCH || !another_input) {
+            let batch = std::mem::take(&mut batch);
+            check_batch(shared, &mut differential, &mut in_flight, batch)?;
+        }
+        let Some((slot, item)) = next else { break };
         if let Slot::Chunk(chunk) = item {
             let sweeper = match &mut sweeper {
                 Some(sweeper) => sweeper,
@@ -554,16 +595,48 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
         in_flight
             .hold(&input)
             .context("cannot record the in-flight input")?;
-        let case = match catch_panic(|| differential.generate(&input)) {
-            Ok(Ok(case)) => case,
+        match catch_panic(|| differential.generate(&input)) {
+            Ok(Ok(case)) => batch.push(Generated { index, input, case }),
             _ => {
                 let mut stats = shared.stats.lock().unwrap();
                 stats.inputs += 1;
                 stats.unusable += 1;
-                continue;
             }
-        };
-        let checked = differential.check_case(case);
+        }
+    }
+    shared.add_busy(&differential);
+    if let Some(sweeper) = &sweeper {
+        shared.add_busy(sweeper);
+    }
+    in_flight.finish();
+    Ok(())
+}
+
+/// Runs a batch of random inputs everywhere, then checks, saves and counts each in turn. The
+/// input in flight is always the one engines in this process are running.
+fn check_batch(
+    shared: &Shared,
+    differential: &mut Differential,
+    in_flight: &mut InFlight,
+    batch: Vec<Generated>,
+) -> anyhow::Result<()> {
+    let config = &shared.config;
+    let (inputs, cases): (Vec<(u64, Vec<u8>)>, Vec<TestCase>) = batch
+        .into_iter()
+        .map(|generated| ((generated.index, generated.input), generated.case))
+        .unzip();
+    let mut held = Ok(());
+    let executions = differential.execute_batch(&cases, |i| {
+        if held.is_ok() {
+            held = in_flight.hold(&inputs[i].1);
+        }
+    });
+    held.context("cannot record the in-flight input")?;
+    for (((index, input), case), executions) in inputs.into_iter().zip(cases).zip(executions) {
+        in_flight
+            .hold(&input)
+            .context("cannot record the in-flight input")?;
+        let checked = differential.check_executed(case, executions);
         let saved = match checked.verdict.divergence() {
             Some(d) if d.kind == DivergenceKind::Portability => {
                 let names = differential.lineup().names();
@@ -596,11 +669,6 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
         stats.record(&checked);
         stats.findings.extend(finding);
     }
-    shared.add_busy(&differential);
-    if let Some(sweeper) = &sweeper {
-        shared.add_busy(sweeper);
-    }
-    in_flight.finish();
     Ok(())
 }
 
@@ -756,8 +824,7 @@ pub fn run(
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(format!("wasmdiff-worker-{worker}"))
-                // Room for the engines' own wasm stack limit plus the harness.
-                .stack_size(shared.config.limits.stack_bytes * 4 + (8 << 20))
+                .stack_size(shared.config.limits.thread_stack_bytes())
                 .spawn(move || {
                     if let Err(e) = work(&shared, worker) {
                         shared.error.lock().unwrap().get_or_insert(e);
@@ -773,7 +840,7 @@ pub fn run(
             Some(
                 std::thread::Builder::new()
                     .name("wasmdiff-shrinker".into())
-                    .stack_size(shared.config.limits.stack_bytes * 4 + (8 << 20))
+                    .stack_size(shared.config.limits.thread_stack_bytes())
                     .spawn(move || {
                         if let Err(e) = shrink_queued(&shared, receiver, budget) {
                             shared.error.lock().unwrap().get_or_insert(e);

@@ -202,15 +202,20 @@ impl Differential {
 
     /// Runs a test case on every engine and compares.
     pub fn run(&mut self, case: &TestCase) -> (Vec<Execution>, Verdict) {
-        let (_, executions, verdict) = self.execute(case);
+        let executions = self.lineup.execute(case);
+        let (_, executions, verdict) = self.judge(case, executions);
         (executions, verdict)
     }
 
-    /// [`Differential::run`], and for a case under every host on which the engines do not
-    /// agree under one host, that host's proxy-wasm case (the executions and verdict are
-    /// that case's): an engine finding is a proxy-wasm finding, whatever the hosts do.
-    fn execute(&mut self, case: &TestCase) -> (Option<TestCase>, Vec<Execution>, Verdict) {
-        let executions = self.lineup.execute(case);
+    /// Compares what the engines did with `case`; for a case under every host on which the
+    /// engines do not agree under one host, that host's proxy-wasm case (the executions and
+    /// verdict are that case's): an engine finding is a proxy-wasm finding, whatever the
+    /// hosts do.
+    fn judge(
+        &self,
+        case: &TestCase,
+        executions: Vec<Execution>,
+    ) -> (Option<TestCase>, Vec<Execution>, Verdict) {
         let Plan::ProxyHosts(scenario) = &case.plan else {
             let verdict = wasmdiff_oracle::compare(&executions);
             return (None, executions, verdict);
@@ -354,7 +359,25 @@ impl Differential {
 
     /// Runs a test case everywhere, compares, and explains a divergence.
     pub fn check_case(&mut self, case: TestCase) -> Checked {
-        let (under_host, executions, verdict) = self.execute(&case);
+        let executions = self.lineup.execute(&case);
+        self.check_executed(case, executions)
+    }
+
+    /// Runs several test cases everywhere at once (see [`Lineup::execute_batch`], which
+    /// calls `holding`), each engine's executions in case order, for
+    /// [`Differential::check_executed`].
+    pub fn execute_batch(
+        &mut self,
+        cases: &[TestCase],
+        holding: impl FnMut(usize),
+    ) -> Vec<Vec<Execution>> {
+        self.lineup.execute_batch(cases, holding)
+    }
+
+    /// Compares the engines' executions of `case` and explains a divergence (which runs the
+    /// case again, with known bugs' workarounds).
+    pub fn check_executed(&mut self, case: TestCase, executions: Vec<Execution>) -> Checked {
+        let (under_host, executions, verdict) = self.judge(&case, executions);
         let case = under_host.unwrap_or(case);
         let (verdict, known_bugs) = self.explain(&case, &executions, verdict);
         Checked {
