@@ -30,6 +30,15 @@ pub fn main() -> anyhow::Result<ExitCode> {
             Isolation::External => "its own program, in its own process",
         };
         println!("{:<26} runs: {}; {place}", "", can.join(", "));
+        let fuel = match spec.abilities.fuel {
+            true => "fuel",
+            false => "no fuel (the deadline stops it)",
+        };
+        let growth = match spec.abilities.growth_caps {
+            true => "growth capped by the harness",
+            false => "growth bounded by declared maxima",
+        };
+        println!("{:<26} limits: {fuel}; {growth}", "");
         if let ProxyHosting::Unable(why) = spec.abilities.proxy {
             println!("{:<26} sits proxy-wasm out: {why}", "");
         }

@@ -71,7 +71,7 @@ pub trait Engine: Send {
     }
 }
 
-/// What kinds of plans an engine can carry out.
+/// What kinds of plans an engine can carry out, and how the harness's limits reach it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Abilities {
     /// Runs modules through plans of calls.
@@ -80,6 +80,11 @@ pub struct Abilities {
     pub proxy: ProxyHosting,
     /// Says whether it accepts a module, with full validation up front.
     pub validation: bool,
+    /// Counts fuel, so a runaway call ends out of fuel (else at the deadline).
+    pub fuel: bool,
+    /// Refuses growth past the harness's memory and table caps through a growth hook,
+    /// answering a resource limit (else it keeps to the module's declared maxima only).
+    pub growth_caps: bool,
 }
 
 impl Abilities {
@@ -87,6 +92,8 @@ impl Abilities {
         modules: true,
         proxy: ProxyHosting::Hosts,
         validation: true,
+        fuel: true,
+        growth_caps: true,
     };
 
     /// Why an engine with these abilities cannot carry out `plan`, if it cannot.

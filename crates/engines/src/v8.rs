@@ -24,7 +24,7 @@ use crate::inspect::{has_table64, has_tags, largest_memory_pages};
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
 use crate::process::{Child, Failure};
 use crate::progress::{Progress, Stage};
-use crate::{Abilities, Engine, EngineSpec, Isolation, Limits, ProxyHosting};
+use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
 
 const SCRIPT: &str = include_str!("v8.js");
 
@@ -56,9 +56,9 @@ const FEATURES: Features = Features {
 const MAX_MEMORY_PAGES: u64 = 262_144;
 
 const ABILITIES: Abilities = Abilities {
-    modules: true,
-    proxy: ProxyHosting::Hosts,
-    validation: true,
+    fuel: false,
+    growth_caps: false,
+    ..Abilities::ALL
 };
 
 pub const SPECS: &[EngineSpec] = &[

@@ -55,6 +55,8 @@ pub const SPEC: EngineSpec = EngineSpec {
         modules: true,
         proxy: ProxyHosting::Unable("its script runner (spectest-interp) has no host functions"),
         validation: true,
+        fuel: false,
+        growth_caps: false,
     },
     isolation: Isolation::External,
     default: true,
@@ -183,10 +185,10 @@ impl Wabt {
         Adaptation::of(module, plan, Options { tables: true }, &FEATURES)
     }
 
-    /// Starts the job in a process of its own, its files in the directory numbered `index`
-    /// (each named as the tools' messages name them, whatever the job's place in a batch).
-    fn alone(&self, module: &[u8], plan: &Plan, index: usize) -> Pending {
-        let dir = self.dir.join(index.to_string());
+    /// Starts the job in a process of its own, its files in the directory `place` (each
+    /// named as the tools' messages name them, whatever the job's place in a batch).
+    fn alone(&self, module: &[u8], plan: &Plan, place: &str) -> Pending {
+        let dir = self.dir.join(place);
         let started = match Self::prepare(module, plan) {
             Adaptation::Failed(execution) => return Pending::Done(execution),
             Adaptation::Validate => (std::fs::create_dir_all(&dir))
@@ -393,7 +395,7 @@ fn batch_executions(adapted: &[Adapted], stdout: &str, whole: bool) -> Vec<Optio
 
 impl Engine for Wabt {
     fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        match self.alone(module, plan, 0) {
+        match self.alone(module, plan, "alone") {
             Pending::Alone(started) => self.finish(started),
             Pending::Done(execution) => execution,
             Pending::InBatch(_) => unreachable!("a job alone is in no batch"),
@@ -413,7 +415,7 @@ impl Engine for Wabt {
             .count();
         if batched < 2 {
             for (index, job) in jobs.iter().enumerate() {
-                let pending = self.alone(job.module, job.plan, index);
+                let pending = self.alone(job.module, job.plan, &index.to_string());
                 self.pending.push_back(pending);
             }
             return;
@@ -422,7 +424,7 @@ impl Engine for Wabt {
         for (index, (prepared, job)) in prepared.into_iter().zip(jobs).enumerate() {
             let pending = match prepared {
                 Adaptation::Failed(execution) => Pending::Done(execution),
-                Adaptation::Validate => self.alone(job.module, job.plan, index),
+                Adaptation::Validate => self.alone(job.module, job.plan, &index.to_string()),
                 Adaptation::Run(job) => {
                     adapted.push(job);
                     Pending::InBatch(adapted.len() - 1)

@@ -43,6 +43,8 @@ pub const SPEC: EngineSpec = EngineSpec {
         modules: true,
         proxy: ProxyHosting::Hosts,
         validation: true,
+        fuel: false,
+        growth_caps: false,
     },
     isolation: Isolation::Required,
     default: true,

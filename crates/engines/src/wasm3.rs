@@ -107,6 +107,9 @@ pub const SPEC: EngineSpec = EngineSpec {
             "wasm3 0.4.7 cannot call into a module from a host function (`m3_Call` restarts the module's stack), and proxy-wasm hosts must call the filter's allocator from host calls",
         ),
         validation: false,
+        fuel: false,
+        // No hook: the harness's memory cap is written into its modules instead.
+        growth_caps: false,
     },
     isolation: Isolation::Required,
     default: true,

@@ -59,6 +59,11 @@ enum Compiler {
 /// all (a mutated spec module asked for 32 GiB), and a failed allocation aborts the process.
 /// So wasmer runs in a worker, where that is a crash finding.
 const ISOLATION: Isolation = Isolation::Required;
+/// Fuel by its metering middleware; no growth hook, so only declared maxima bound growth.
+const ABILITIES: Abilities = Abilities {
+    growth_caps: false,
+    ..Abilities::ALL
+};
 
 const KNOWN_BUGS: &[KnownBug] = &[KnownBug {
     id: "wasmer-7.3.0-huge-table-grow-aborts",
@@ -76,7 +81,7 @@ pub const SPECS: &[EngineSpec] = &[
         version: || VERSION.to_string(),
         description: "wasmer with its Cranelift compiler",
         features: CRANELIFT,
-        abilities: Abilities::ALL,
+        abilities: ABILITIES,
         isolation: ISOLATION,
         default: true,
         known_bugs: KNOWN_BUGS,
@@ -89,7 +94,7 @@ pub const SPECS: &[EngineSpec] = &[
         version: || VERSION.to_string(),
         description: "wasmer with its Singlepass (baseline) compiler",
         features: SINGLEPASS,
-        abilities: Abilities::ALL,
+        abilities: ABILITIES,
         isolation: ISOLATION,
         default: true,
         known_bugs: KNOWN_BUGS,

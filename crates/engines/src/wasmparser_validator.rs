@@ -18,6 +18,8 @@ pub const SPEC: EngineSpec = EngineSpec {
         modules: false,
         proxy: ProxyHosting::Unable("it only validates"),
         validation: true,
+        fuel: false,
+        growth_caps: false,
     },
     isolation: Isolation::Optional,
     default: true,

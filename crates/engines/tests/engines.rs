@@ -54,7 +54,7 @@ fn run_everywhere(wat: &str, invocations: &[Invocation]) -> Vec<(&'static str, E
 fn with_fuel() -> Vec<&'static EngineSpec> {
     every_default_engine()
         .into_iter()
-        .filter(|s| matches!(s.engine, "wasmtime" | "wasmi" | "wasmer"))
+        .filter(|s| s.abilities.fuel)
         .collect()
 }
 
@@ -63,7 +63,7 @@ fn with_fuel() -> Vec<&'static EngineSpec> {
 fn with_growth_caps() -> Vec<&'static EngineSpec> {
     every_default_engine()
         .into_iter()
-        .filter(|s| matches!(s.engine, "wasmtime" | "wasmi"))
+        .filter(|s| s.abilities.growth_caps)
         .collect()
 }
 

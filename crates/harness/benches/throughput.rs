@@ -1,7 +1,8 @@
 //! Throughput of the differential pipeline (`cargo bench -p wasmdiff-harness`, or
-//! `scripts/bench`). Prints execs/s per engine alone and all together on one fixed set of
-//! seeded test cases, the harness overhead, and the conclusive comparisons per second of the
-//! Cranelift + wasmi pair on wasm-smith modules. Speeds are the best of several rounds. The
+//! `scripts/bench`). Prints execs/s per engine alone and all together (in a campaign's batches,
+//! each engine's busy time beside it) on one fixed set of seeded test cases, the harness
+//! overhead, and the conclusive comparisons per second of the Cranelift + wasmi pair on
+//! wasm-smith modules. Speeds are the best of several rounds. The
 //! overhead is computed within each round (every engine alone, then all together, back to
 //! back, so drift in the machine's speed hits both sides) and its median is printed.
 //!
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use wasmdiff_engines::Limits;
 use wasmdiff_gen::{Generator, TestCase};
 use wasmdiff_harness::campaign::peak_memory_bytes;
-use wasmdiff_harness::{Differential, inputs};
+use wasmdiff_harness::{Differential, campaign, inputs};
 
 const SEED: u64 = 1;
 const ROUNDS: usize = 5;
@@ -44,15 +45,22 @@ fn best_of<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     best.unwrap()
 }
 
-/// Time to run every case once on `differential`, and how much of it the engines' own
-/// `execute` calls took.
-fn time_run(differential: &mut Differential, cases: &[TestCase]) -> (Duration, Duration) {
-    let busy = |d: &Differential| d.lineup().busy_times().iter().sum::<Duration>();
-    let (busy_before, start) = (busy(differential), Instant::now());
-    for case in cases {
-        std::hint::black_box(differential.run(case));
+/// Time to run and compare every case once on `differential`, in a campaign's batches, and
+/// how long each engine was busy meanwhile.
+fn time_run(differential: &mut Differential, cases: &[TestCase]) -> (Duration, Vec<Duration>) {
+    let before = differential.lineup().busy_times();
+    let start = Instant::now();
+    for batch in cases.chunks(campaign::BATCH) {
+        for executions in differential.execute_batch(batch, |_| {}) {
+            std::hint::black_box(wasmdiff_oracle::compare(&executions));
+        }
     }
-    (start.elapsed(), busy(differential) - busy_before)
+    let elapsed = start.elapsed();
+    let busy = (differential.lineup().busy_times().into_iter())
+        .zip(before)
+        .map(|(after, before)| after - before)
+        .collect();
+    (elapsed, busy)
 }
 
 fn main() {
@@ -86,7 +94,8 @@ fn main() {
         })
         .collect();
     let mut all = Differential::new(&specs, Limits::default()).unwrap();
-    let (mut together, mut overheads, mut outside) = (Duration::MAX, Vec::new(), Vec::new());
+    let (mut together, mut overheads) = (Duration::MAX, Vec::new());
+    let mut busy_together = vec![Duration::ZERO; specs.len()];
     for _ in 0..ROUNDS {
         // One round: every engine alone, then all together, back to back.
         let mut sum_alone = Duration::ZERO;
@@ -98,19 +107,31 @@ fn main() {
         let (time, busy) = time_run(&mut all, &cases);
         together = together.min(time);
         overheads.push((time.as_secs_f64() - sum_alone.as_secs_f64()) / time.as_secs_f64());
-        outside.push((time - busy).as_secs_f64() / time.as_secs_f64());
-    }
-    for (spec, (_, time)) in specs.iter().zip(&alone) {
-        println!(
-            "{:<28} {:>9.1} execs/s",
-            spec.name,
-            cases.len() as f64 / time.as_secs_f64()
-        );
+        for (total, busy) in busy_together.iter_mut().zip(busy) {
+            *total += busy;
+        }
     }
     println!(
-        "{:<28} {:>9.1} execs/s",
+        "{:<28} {:>9} {:>22}",
+        "", "alone", "busy when all run, s/round"
+    );
+    for ((spec, (_, time)), busy) in specs.iter().zip(&alone).zip(&busy_together) {
+        println!(
+            "{:<28} {:>9.1} execs/s {:>14.2}",
+            spec.name,
+            cases.len() as f64 / time.as_secs_f64(),
+            busy.as_secs_f64() / ROUNDS as f64
+        );
+    }
+    let busy_sum: Duration = busy_together.iter().sum::<Duration>() / ROUNDS as u32;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "{:<28} {:>9.1} execs/s (as `--jobs 1` runs them: batches of {}; the engines' busy \
+         time over {cores} cores allows {:.1})",
         "all together",
-        cases.len() as f64 / together.as_secs_f64()
+        cases.len() as f64 / together.as_secs_f64(),
+        campaign::BATCH,
+        cases.len() as f64 * cores as f64 / busy_sum.as_secs_f64()
     );
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -119,10 +140,6 @@ fn main() {
     println!(
         "harness overhead (together - sum alone) / together, median of {ROUNDS} rounds: {:+.1} %",
         median(&mut overheads)
-    );
-    println!(
-        "time outside the engines' execute calls when all run together: {:.1} %",
-        median(&mut outside)
     );
 
     let pair = wasmdiff_engines::parse_list("wasmtime-cranelift,wasmi-eager").unwrap();

@@ -268,11 +268,23 @@ impl Differential {
         let Some(reencoded) = wasmdiff_engines::rewrite::roundtrip(&case.module) else {
             return Vec::new();
         };
-        if !self.diverges_on(case, reencoded) {
+        // The re-encoding and each suspect's workaround run as one batch; their verdicts are
+        // read in order, as if each ran only once the ones before it left the question open.
+        let mut modules = vec![reencoded];
+        let patched: Vec<Option<usize>> = suspects
+            .iter()
+            .map(|bug| {
+                let patched = (bug.workaround)(&case.module)?;
+                modules.push(patched);
+                Some(modules.len() - 1)
+            })
+            .collect();
+        let diverges = self.diverges_on_each(case, modules);
+        if !diverges[0] {
             return Vec::new();
         }
-        for bug in &suspects {
-            if self.agrees_with(case, &[bug]) {
+        for (bug, at) in suspects.iter().zip(patched) {
+            if at.is_some_and(|at| !diverges[at]) {
                 return vec![bug];
             }
         }
@@ -295,11 +307,28 @@ impl Differential {
 
     /// Whether the engines still diverge on `case` with `module` in place of its own.
     fn diverges_on(&mut self, case: &TestCase, module: Vec<u8>) -> bool {
-        let changed = TestCase {
-            module,
-            ..case.clone()
-        };
-        self.run(&changed).1.divergence().is_some()
+        self.diverges_on_each(case, vec![module])[0]
+    }
+
+    /// [`Differential::diverges_on`] for each of `modules`, run as one batch.
+    fn diverges_on_each(&mut self, case: &TestCase, modules: Vec<Vec<u8>>) -> Vec<bool> {
+        let changed: Vec<TestCase> = modules
+            .into_iter()
+            .map(|module| TestCase {
+                module,
+                plan: case.plan.clone(),
+                generator: case.generator,
+            })
+            .collect();
+        let executions = self.lineup.execute_batch(&changed, |_| {});
+        changed
+            .iter()
+            .zip(executions)
+            .map(|(changed, executions)| {
+                let (_, _, verdict) = self.judge(changed, executions);
+                verdict.divergence().is_some()
+            })
+            .collect()
     }
 
     /// Whether the engines no longer diverge on `case` once the bugs' workarounds are applied
