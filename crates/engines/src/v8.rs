@@ -232,9 +232,6 @@ impl V8 {
         };
         let bytes = adapted.as_ref().map_or(module, |a| &a.module);
         let request = serde_json::to_vec(&request).expect("requests serialize");
-        if let Some(progress) = &self.progress {
-            progress.reset();
-        }
         match self.node()?.send(&[&request, bytes]) {
             Ok(()) => Ok(adapted),
             Err(failure) => Err(self.lost(failure, adapted.as_ref())),
@@ -265,11 +262,15 @@ enum Answer {
 
 impl Engine for V8 {
     fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
+        self.reset_progress();
         let sent = self.send(module, plan);
         self.answer(sent)
     }
 
     fn submit(&mut self, jobs: &[Job]) {
+        // Once for the batch: node marks each job's start itself, and a reset while it works
+        // on one would hide where it got to.
+        self.reset_progress();
         self.sent.clear();
         for job in jobs
             .iter()
@@ -297,9 +298,7 @@ impl Engine for V8 {
 impl V8 {
     /// A proxy-wasm run: a conversation, host call after host call.
     fn converse(&mut self, module: &[u8], scenario: &wasmdiff_gen::proxy::Scenario) -> Execution {
-        if let Some(progress) = &self.progress {
-            progress.reset();
-        }
+        self.reset_progress();
         let limits = self.limits;
         let mut filter = self.filter.take();
         let ran = match self.node() {
@@ -308,6 +307,12 @@ impl V8 {
         };
         self.filter = filter;
         ran.unwrap_or_else(|failure| self.lost(failure, None))
+    }
+
+    fn reset_progress(&self) {
+        if let Some(progress) = &self.progress {
+            progress.reset();
+        }
     }
 
     /// node's answer to a job sent.
