@@ -26,13 +26,16 @@ struct Member {
     engine: Box<dyn Engine>,
     /// Whether a worker process hosts the engine (else it is rebuilt here after a panic).
     isolated: bool,
-    /// Whether the engine works in another process (a worker, or a program of its own), so
-    /// that it takes its jobs in batches.
-    remote: bool,
     busy: Duration,
 }
 
 impl Member {
+    /// Whether the engine works in another process (a worker, or a program of its own), so
+    /// that it takes its jobs in batches.
+    fn remote(&self) -> bool {
+        self.isolated || self.spec.isolation == Isolation::External
+    }
+
     /// The execution of `job` (the next one submitted, for an engine in another process).
     fn collect(&mut self, job: Job, limits: &Limits) -> Execution {
         let start = Instant::now();
@@ -102,7 +105,6 @@ impl Lineup {
                     spec,
                     engine,
                     isolated,
-                    remote: isolated || spec.isolation == Isolation::External,
                     busy: Duration::ZERO,
                 })
             })
@@ -177,7 +179,7 @@ impl Lineup {
                 .filter(|(_, skips)| skips[m].is_none())
                 .map(|(job, _)| *job)
                 .collect();
-            if member.remote && !taken.is_empty() {
+            if member.remote() && !taken.is_empty() {
                 let start = Instant::now();
                 // A panic here shows again, and is caught, when the jobs are collected.
                 catch_panic(|| member.engine.submit(&taken)).ok();
@@ -202,7 +204,7 @@ impl Lineup {
         });
         let limits = self.limits;
         for (m, member) in self.members.iter_mut().enumerate() {
-            if member.remote {
+            if member.remote() {
                 for (job, executions) in jobs.iter().zip(&mut executions) {
                     if executions[m].is_none() {
                         executions[m] = Some(member.collect(*job, &limits));
@@ -255,7 +257,7 @@ impl Lineup {
     ) {
         let limits = self.limits;
         let here_busy: Duration = (self.members.iter())
-            .filter(|member| !member.remote)
+            .filter(|member| !member.remote())
             .map(|member| member.busy)
             .sum();
         let helped = self.here_jobs < 16 || here_busy / self.here_jobs >= WORTH_A_HELPER;
@@ -264,7 +266,7 @@ impl Lineup {
             .members
             .iter_mut()
             .enumerate()
-            .filter(|(_, member)| !member.remote)
+            .filter(|(_, member)| !member.remote())
             .collect();
         here.sort_by_key(|(_, member)| std::cmp::Reverse(member.busy));
         let cells: Vec<Mutex<Here>> = here
