@@ -1,4 +1,4 @@
-//! Commands on stored cases: shrink, replay, explain, triage, promote, import.
+//! Commands on stored cases: shrink, replay, explain, triage, promote, import, seed corpora.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -223,7 +223,12 @@ pub struct TriageArgs {
 }
 
 pub fn triage(args: TriageArgs) -> anyhow::Result<ExitCode> {
-    let cases = load_cases(&args.dir, Version::Shrunk)?;
+    print_buckets(load_cases(&args.dir, Version::Shrunk)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `cases` grouped into buckets of one signature, with the smallest of each.
+fn print_buckets(cases: Vec<Case>) {
     let total = cases.len();
     let buckets = replay::triage(cases);
     println!("{} buckets from {total} cases\n", buckets.len());
@@ -247,7 +252,6 @@ pub fn triage(args: TriageArgs) -> anyhow::Result<ExitCode> {
             instructions.unwrap_or_default()
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Args)]
@@ -325,7 +329,8 @@ pub fn promote(args: PromoteArgs) -> anyhow::Result<ExitCode> {
 #[derive(Args)]
 pub struct ImportArgs {
     /// A fuzz input, such as a `cargo fuzz` artifact (`fuzz/artifacts/differential/crash-*`),
-    /// or a directory of them (each file becomes a case).
+    /// a directory of them (each file becomes a case), or a directory of such directories, one
+    /// per fuzz target (`fuzz/artifacts`).
     artifact: PathBuf,
     /// What the inputs were made for (default: from the artifact directory's name, as cargo
     /// fuzz names it after its target: differential, proxy_wasm, validation).
@@ -338,75 +343,154 @@ pub struct ImportArgs {
     /// Where the cases go, as `imported-<digest>/`.
     #[arg(long, default_value = "findings")]
     out: PathBuf,
+    /// Keep the cases as they are: no shrinking of those that diverge.
+    #[arg(long)]
+    no_shrink: bool,
+    /// Shrink candidates to try at most per case.
+    #[arg(long, default_value_t = ShrinkBudget::default().evaluations)]
+    evaluations: usize,
 }
 
-/// The target of a cargo-fuzz artifact: the name of the directory cargo fuzz keeps it in.
-fn artifact_target(artifact: &Path) -> anyhow::Result<Target> {
-    let dir = match artifact.is_dir() {
-        true => artifact,
-        false => artifact.parent().unwrap_or(Path::new("")),
+/// The target of a cargo-fuzz artifact directory: its name, as cargo fuzz names it.
+fn artifact_target(dir: &Path) -> Option<Target> {
+    Target::of_fuzz_target(&dir.file_name()?.to_string_lossy())
+}
+
+/// The files directly in `dir`, in name order.
+fn files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The artifacts at `path`, grouped by the target they were made for.
+fn artifacts(path: &Path, target: Option<Target>) -> anyhow::Result<Vec<(Target, Vec<PathBuf>)>> {
+    std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let unknown = |what: &Path| {
+        let targets: Vec<&str> = Target::ALL.iter().map(|t| t.fuzz_target()).collect();
+        anyhow::anyhow!(
+            "cannot tell what {} was made for (its directory is not one of {}): give --target",
+            what.display(),
+            targets.join(", ")
+        )
     };
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-    name.as_deref()
-        .and_then(Target::of_fuzz_target)
-        .with_context(|| {
-            let targets: Vec<&str> = Target::ALL.iter().map(|t| t.fuzz_target()).collect();
-            format!(
-                "cannot tell what {} was made for (its directory is not one of {}): give --target",
-                artifact.display(),
-                targets.join(", ")
-            )
-        })
+    if !path.is_dir() {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let target = target
+            .or_else(|| artifact_target(dir))
+            .ok_or_else(|| unknown(path))?;
+        return Ok(vec![(target, vec![path.to_path_buf()])]);
+    }
+    if let Some(target) = target.or_else(|| artifact_target(path)) {
+        return Ok(vec![(target, files_in(path)?)]);
+    }
+    // A directory of artifact directories, one per target.
+    let mut groups = Vec::new();
+    for target in Target::ALL {
+        let dir = path.join(target.fuzz_target());
+        if dir.is_dir() {
+            groups.push((target, files_in(&dir)?));
+        }
+    }
+    match groups.is_empty() {
+        true => Err(unknown(path)),
+        false => Ok(groups),
+    }
 }
 
 pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    std::fs::metadata(&args.artifact)
-        .with_context(|| format!("cannot read {}", args.artifact.display()))?;
-    let target = match args.target {
-        Some(target) => Target::from(target),
-        None => artifact_target(&args.artifact)?,
-    };
-    let files = match args.artifact.is_dir() {
-        true => {
-            let entries = std::fs::read_dir(&args.artifact)
-                .with_context(|| format!("cannot read {}", args.artifact.display()))?;
-            let mut files: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect();
-            files.sort();
-            files
-        }
-        false => vec![args.artifact.clone()],
-    };
-    if files.is_empty() {
+    let groups = artifacts(&args.artifact, args.target.map(Target::from))?;
+    let total: usize = groups.iter().map(|(_, files)| files.len()).sum();
+    if total == 0 {
         bail!("no artifacts in {}", args.artifact.display());
     }
     let engines = args
         .engines
         .or_else(|| std::env::var("WASMDIFF_ENGINES").ok());
-    let specs = match engines {
-        Some(list) => target.parse_engines(&list)?,
-        None => target.default_engines(),
-    };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut differential = Differential::for_target(&specs, Limits::default(), target)?;
+    let mut imported = Vec::new();
     let mut diverging = 0;
-    for file in &files {
-        let input =
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let (dir, report) =
-            wasmdiff_harness::artifact::import(&mut differential, &input, file, &args.out)?;
-        println!("{}: {}", dir.display(), report.summary);
-        diverging += usize::from(report.verdict.divergence().is_some());
+    for (target, files) in groups {
+        let specs = match &engines {
+            Some(list) => target.parse_engines(list)?,
+            None => target.default_engines(),
+        };
+        let mut differential = Differential::for_target(&specs, Limits::default(), target)?;
+        for file in &files {
+            let input =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (dir, report) =
+                wasmdiff_harness::artifact::import(&mut differential, &input, file, &args.out)?;
+            println!("{}: {}", dir.display(), report.summary);
+            if report.verdict.divergence().is_some() {
+                diverging += 1;
+                if !args.no_shrink {
+                    let budget = ShrinkBudget {
+                        evaluations: args.evaluations,
+                        ..ShrinkBudget::default()
+                    };
+                    let (shrunk, report) =
+                        shrink_stored(&mut differential, &Case::load(&dir)?, budget)
+                            .with_context(|| format!("{}", dir.display()))?;
+                    println!("  shrunk: {}: {}", shrunk.display(), report.summary);
+                }
+            }
+            imported.push(dir);
+        }
     }
-    if files.len() > 1 {
-        println!("{} artifacts: {diverging} diverge", files.len());
+    if args.artifact.is_dir() {
+        println!("{total} artifacts: {diverging} diverge\n");
+        let cases = imported
+            .iter()
+            .map(|dir| load_cases(dir, Version::Shrunk))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        print_buckets(cases.into_iter().flatten().collect());
     }
     Ok(match diverging {
         0 => ExitCode::SUCCESS,
         _ => ExitCode::from(crate::DIVERGED),
     })
+}
+
+#[derive(Args)]
+pub struct SeedCorpusArgs {
+    /// Cases, or directories of them (`corpus/regressions`, a campaign's findings: a finding
+    /// gives its shrunk version when it has one).
+    #[arg(required = true)]
+    cases: Vec<PathBuf>,
+    /// Where the corpora go, one directory per fuzz target.
+    #[arg(long, default_value = "corpus")]
+    out: PathBuf,
+}
+
+pub fn seed_corpus(args: SeedCorpusArgs) -> anyhow::Result<ExitCode> {
+    let mut sorter = wasmdiff_harness::fuzz_corpus::SeedSorter::default();
+    let mut seeds = Vec::new();
+    let mut cases = 0;
+    let mut barren = 0;
+    for path in &args.cases {
+        for case in load_cases(path, Version::Shrunk)? {
+            let given = sorter.seeds(&case)?;
+            barren += usize::from(given.is_empty());
+            seeds.extend(given);
+            cases += 1;
+        }
+    }
+    let counts = wasmdiff_harness::fuzz_corpus::write_seeds(&args.out, &seeds)?;
+    for (target, count) in &counts {
+        println!("{}: {count} seeds", args.out.join(target).display());
+    }
+    println!(
+        "{cases} cases gave {} seeds; {barren} gave none (no generated input, or a divergence \
+         no known bug explains, at which a fuzz target would stop at once)",
+        seeds.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

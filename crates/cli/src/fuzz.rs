@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmdiff_cases::Signature;
@@ -197,7 +198,17 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
             ..ShrinkBudget::default()
         }),
     };
+    #[cfg(wasmdiff_coverage)]
+    let mut snapshots = crate::coverage::Snapshots::from_env()?;
+    #[cfg(not(wasmdiff_coverage))]
+    anyhow::ensure!(
+        std::env::var_os("WASMDIFF_COVERAGE_DIR").is_none(),
+        "WASMDIFF_COVERAGE_DIR is set, but this wasmdiff is not built for coverage \
+         (scripts/coverage --campaign builds one)"
+    );
     let stats = campaign::run(config, stop, |stats| {
+        #[cfg(wasmdiff_coverage)]
+        snapshots.observe(stats.inputs);
         for found in stats.findings[shown..]
             .iter()
             .filter(|f| f.known_bug.is_none())
@@ -222,6 +233,8 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         }
     })?;
     bar.finish_and_clear();
+    #[cfg(wasmdiff_coverage)]
+    snapshots.finish(stats.inputs)?;
     for found in stats.findings[shown..]
         .iter()
         .filter(|f| f.known_bug.is_none())
@@ -362,4 +375,42 @@ fn print_summary(stats: &Stats) {
             e.busy.as_secs_f64()
         );
     }
+}
+
+#[derive(Args)]
+pub struct InputsArgs {
+    /// The campaign's seed (`wasmdiff fuzz --seed S` runs the same inputs).
+    #[arg(long)]
+    seed: u64,
+    /// How many inputs, from the first.
+    #[arg(long)]
+    count: u64,
+    /// Longest input in bytes, as for `wasmdiff fuzz`.
+    #[arg(long, default_value_t = DEFAULT_MAX_INPUT_LEN)]
+    max_input_len: usize,
+    /// Where they go, one file each (`input-<index>`).
+    out: PathBuf,
+}
+
+/// Writes a campaign's random inputs as files, to run them elsewhere (a cargo-fuzz target
+/// replays a directory with `-runs=0`).
+pub fn write_inputs(args: InputsArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.max_input_len >= 1,
+        "--max-input-len must be at least 1"
+    );
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    for index in 0..args.count {
+        let file = args.out.join(format!("input-{index:06}"));
+        std::fs::write(&file, inputs::input(args.seed, index, args.max_input_len))
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    println!(
+        "{}: {} inputs of seed {}",
+        args.out.display(),
+        args.count,
+        args.seed
+    );
+    Ok(ExitCode::SUCCESS)
 }

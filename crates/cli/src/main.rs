@@ -4,6 +4,8 @@
 //! library crates, which the fuzz targets and the tests call too.
 
 mod cases;
+#[cfg(wasmdiff_coverage)]
+mod coverage;
 mod engine_args;
 mod engines;
 mod fuzz;
@@ -68,6 +70,12 @@ enum Command {
     Wast(wast::WastArgs),
     /// Turn fuzz inputs (`cargo fuzz` artifacts, one file or a directory of them) into cases.
     Import(cases::ImportArgs),
+    /// Write seed corpora for the cargo-fuzz targets (`corpus/<target>/`) from stored cases:
+    /// each input to the target that makes its case's module, each valid module to `mutate`.
+    SeedCorpus(cases::SeedCorpusArgs),
+    /// Write a campaign's random inputs as files, to run them elsewhere (a cargo-fuzz target
+    /// replays a directory with `-runs=0`).
+    Inputs(fuzz::InputsArgs),
 }
 
 /// Exit status for a divergence, as opposed to an error (2).
@@ -107,6 +115,8 @@ fn main() -> ExitCode {
         Command::Triage(args) => cases::triage(args),
         Command::Promote(args) => cases::promote(args),
         Command::Import(args) => cases::import(args),
+        Command::SeedCorpus(args) => cases::seed_corpus(args),
+        Command::Inputs(args) => fuzz::write_inputs(args),
         Command::Wast(args) => wast::main(args),
     };
     match result {

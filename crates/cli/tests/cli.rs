@@ -320,6 +320,73 @@ fn a_planted_bug_goes_from_campaign_to_shrunk_case_to_regression() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("2 artifacts: 1 diverge"), "{stdout}");
+    // The diverging one is shrunk, and both end in triage buckets.
+    assert_eq!(stdout.matches("  shrunk: ").count(), 1, "{stdout}");
+    assert!(stdout.contains("2 buckets from 2 cases"), "{stdout}");
+    let shrunk = std::fs::read_dir(&imported)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("shrunk").join("report.json").is_file())
+        .count();
+    assert_eq!(shrunk, 1, "{stdout}");
+    // So does a directory of artifact directories, one per target, as cargo fuzz leaves it.
+    let output = import(dir.join("artifacts").to_str().unwrap(), &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("2 artifacts: 1 diverge"), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_campaigns_inputs_and_the_seed_corpora_are_written_as_files() {
+    let dir = scratch("inputs");
+    let inputs = dir.join("inputs").to_string_lossy().into_owned();
+    let output = wasmdiff(&["inputs", "--seed", "7", "--count", "3", &inputs]);
+    assert_eq!(output.status.code(), Some(0));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&inputs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let sizes: Vec<u64> = files.iter().map(|f| f.metadata().unwrap().len()).collect();
+    assert_eq!(files.len(), 3);
+    assert!(sizes.iter().all(|&n| (1..=2048).contains(&n)), "{sizes:?}");
+    // The same seed gives the same bytes.
+    let again = dir.join("again").to_string_lossy().into_owned();
+    wasmdiff(&["inputs", "--seed", "7", "--count", "3", &again]);
+    for file in &files {
+        let twin = Path::new(&again).join(file.file_name().unwrap());
+        assert_eq!(std::fs::read(file).unwrap(), std::fs::read(twin).unwrap());
+    }
+    assert_clean_error(
+        &wasmdiff(&[
+            "inputs",
+            "--seed",
+            "7",
+            "--count",
+            "1",
+            "--max-input-len",
+            "0",
+            &inputs,
+        ]),
+        "--max-input-len",
+    );
+
+    let regressions = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus/regressions");
+    let corpora = dir.join("corpora").to_string_lossy().into_owned();
+    let output = wasmdiff(&["seed-corpus", regressions, "--out", &corpora]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    for target in ["differential", "mutate"] {
+        let seeds = std::fs::read_dir(Path::new(&corpora).join(target))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert!(seeds > 0, "no {target} seeds: {stdout}");
+    }
+    assert_clean_error(
+        &wasmdiff(&["seed-corpus", &inputs, "--out", &corpora]),
+        "no cases in",
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -37,10 +37,32 @@ pub struct Child {
     stderr_reader: Option<JoinHandle<()>>,
 }
 
+/// Makes the child `command` starts die with the thread that starts it, so that no engine
+/// process outlives the process it works for (a libFuzzer fork-mode child, a campaign) even
+/// while it is busy on a job that never ends. Each lineup's children are started and spoken to
+/// by the one thread that owns the lineup.
+fn dies_with_its_parent(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl, getppid and _exit are async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before the request was made.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        })
+    }
+}
+
 impl Child {
     /// Starts `command` with piped stdin, stdout and stderr.
     pub fn spawn(mut command: Command) -> io::Result<Child> {
-        let mut process = command
+        let mut process = dies_with_its_parent(&mut command)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -270,7 +292,7 @@ pub struct Run {
 impl Run {
     /// Starts `command` with its output captured.
     pub fn spawn(mut command: Command) -> io::Result<Run> {
-        let mut process = command
+        let mut process = dies_with_its_parent(&mut command)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -329,6 +351,45 @@ impl Run {
                 self.process.wait().ok();
                 return Err(hang());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state letter of process `pid` in `/proc` (`Z` once it is dead and not yet reaped).
+    fn state(pid: u32) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(") ")?.1.chars().next()
+    }
+
+    #[test]
+    fn a_child_dies_with_the_thread_that_started_it() {
+        // Neither handle is dropped (that would kill the child): only the thread ends.
+        let started = std::thread::spawn(|| {
+            let mut busy = Command::new("sleep");
+            busy.arg("60");
+            let child = Child::spawn(busy).unwrap();
+            let mut also_busy = Command::new("sleep");
+            also_busy.arg("60");
+            let run = Run::spawn(also_busy).unwrap();
+            let pids = (child.process.id(), run.process.id());
+            std::mem::forget((child, run));
+            pids
+        });
+        let (child, run) = started.join().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while [child, run]
+            .iter()
+            .any(|&pid| state(pid).is_some_and(|s| s != 'Z'))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "an engine process outlived its parent"
+            );
+            std::thread::sleep(POLL);
         }
     }
 }

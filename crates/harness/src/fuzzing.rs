@@ -31,7 +31,10 @@ pub fn check(target: Target, data: &[u8]) -> Option<String> {
         if !lineups.iter().any(|(t, _)| *t == target) {
             let specs = match std::env::var("WASMDIFF_ENGINES") {
                 Ok(list) => target.parse_engines(&list),
-                Err(_) => Ok(target.default_engines()),
+                Err(_) => {
+                    say_what_is_missing(target);
+                    Ok(target.default_engines())
+                }
             }
             .unwrap_or_else(|e| panic!("WASMDIFF_ENGINES: {e}"));
             let differential = Differential::for_target(&specs, Limits::default(), target)
@@ -54,6 +57,22 @@ pub fn check(target: Target, data: &[u8]) -> Option<String> {
             &checked.executions,
         ))
     })
+}
+
+/// Names, once per process, the default engines this machine lacks (a fuzzing service's
+/// runner has no node and no WABT): the target runs on the rest.
+fn say_what_is_missing(target: Target) {
+    let missing: Vec<String> = wasmdiff_engines::missing_defaults(&target.sample_plan())
+        .into_iter()
+        .map(|(engine, why)| format!("{engine} ({why})"))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "wasmdiff: the {} target runs without {}",
+            target.fuzz_target(),
+            missing.join("; ")
+        );
+    }
 }
 
 /// The structure-aware mutation of a fuzz target over modules: `data` (a module) changed by

@@ -3,6 +3,7 @@
 pub mod artifact;
 pub mod campaign;
 pub mod differential;
+pub mod fuzz_corpus;
 pub mod fuzzing;
 pub mod inputs;
 pub mod portability;
