@@ -14,7 +14,6 @@ unsafe extern "C" {
     fn __llvm_profile_write_file() -> c_int;
 }
 
-const DIR_ENV: &str = "WASMDIFF_COVERAGE_DIR";
 const FIRST: u64 = 25;
 
 pub struct Snapshots {
@@ -26,7 +25,7 @@ pub struct Snapshots {
 
 impl Snapshots {
     pub fn from_env() -> anyhow::Result<Snapshots> {
-        let dir = std::env::var_os(DIR_ENV).map(PathBuf::from);
+        let dir = std::env::var_os(crate::fuzz::COVERAGE_DIR_ENV).map(PathBuf::from);
         if let Some(dir) = &dir {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;

@@ -21,6 +21,9 @@ use wasmdiff_harness::{CampaignConfig, Stats, SweepPlan, Target, inputs};
 use crate::engine_args::EngineArgs;
 use crate::target::TargetArg;
 
+/// Where a coverage build of `wasmdiff fuzz` writes its profiles (`scripts/coverage --campaign`).
+pub(crate) const COVERAGE_DIR_ENV: &str = "WASMDIFF_COVERAGE_DIR";
+
 #[derive(Args)]
 pub struct FuzzArgs {
     /// What to test.
@@ -202,8 +205,8 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     let mut snapshots = crate::coverage::Snapshots::from_env()?;
     #[cfg(not(wasmdiff_coverage))]
     anyhow::ensure!(
-        std::env::var_os("WASMDIFF_COVERAGE_DIR").is_none(),
-        "WASMDIFF_COVERAGE_DIR is set, but this wasmdiff is not built for coverage \
+        std::env::var_os(COVERAGE_DIR_ENV).is_none(),
+        "{COVERAGE_DIR_ENV} is set, but this wasmdiff is not built for coverage \
          (scripts/coverage --campaign builds one)"
     );
     let stats = campaign::run(config, stop, |stats| {

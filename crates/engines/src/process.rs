@@ -28,7 +28,8 @@ const STDERR_TAIL: usize = 2048;
 
 pub struct Child {
     process: std::process::Child,
-    stdin: ChildStdin,
+    /// `None` only while the child is being dropped (closing it asks the child to end).
+    stdin: Option<ChildStdin>,
     /// Read by the waiting caller itself (no thread in between: one wake-up less per answer).
     stdout: ChildStdout,
     /// Bytes read from stdout and not yet taken as frames.
@@ -67,7 +68,7 @@ impl Child {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let stdin = process.stdin.take().expect("piped stdin");
+        let stdin = process.stdin.take();
         let stdout = process.stdout.take().expect("piped stdout");
         let mut stderr = process.stderr.take().expect("piped stderr");
         // A chatty child must never block on a full stderr pipe: a thread drains it.
@@ -101,11 +102,11 @@ impl Child {
             message.extend_from_slice(&(frame.len() as u32).to_le_bytes());
             message.extend_from_slice(frame);
         }
-        match self
+        let stdin = self
             .stdin
-            .write_all(&message)
-            .and_then(|()| self.stdin.flush())
-        {
+            .as_mut()
+            .expect("open until the child is dropped");
+        match stdin.write_all(&message).and_then(|()| stdin.flush()) {
             Ok(()) => Ok(()),
             Err(_) => Err(self.death()),
         }
@@ -190,8 +191,11 @@ impl Child {
 }
 
 impl Drop for Child {
+    /// An idle child ends by itself when its input closes, and so writes out what a process
+    /// writes at its exit (a coverage build's profile); one that does not end soon is killed.
     fn drop(&mut self) {
-        self.kill();
+        self.stdin = None;
+        wait_briefly(&mut self.process);
     }
 }
 
@@ -363,6 +367,31 @@ mod tests {
     fn state(pid: u32) -> Option<char> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         stat.rsplit_once(") ")?.1.chars().next()
+    }
+
+    #[test]
+    fn a_dropped_child_ends_by_itself_when_it_can_and_is_killed_when_it_cannot() {
+        let ended = std::env::temp_dir().join(format!("wasmdiff-ended-{}", std::process::id()));
+        let mut polite = Command::new("sh");
+        polite
+            .arg("-c")
+            .arg("cat > /dev/null; touch \"$0\"")
+            .arg(&ended);
+        drop(Child::spawn(polite).unwrap());
+        assert!(
+            std::fs::remove_file(&ended).is_ok(),
+            "the child was killed before its own end"
+        );
+
+        let mut deaf = Command::new("sleep");
+        deaf.arg("60");
+        let deaf = Child::spawn(deaf).unwrap();
+        let pid = deaf.process.id();
+        drop(deaf);
+        assert!(
+            state(pid).is_none(),
+            "a child that ignores its input outlived its handle"
+        );
     }
 
     #[test]

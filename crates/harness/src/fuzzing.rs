@@ -62,15 +62,10 @@ pub fn check(target: Target, data: &[u8]) -> Option<String> {
 /// Names, once per process, the default engines this machine lacks (a fuzzing service's
 /// runner has no node and no WABT): the target runs on the rest.
 fn say_what_is_missing(target: Target) {
-    let missing: Vec<String> = wasmdiff_engines::missing_defaults(&target.sample_plan())
-        .into_iter()
-        .map(|(engine, why)| format!("{engine} ({why})"))
-        .collect();
-    if !missing.is_empty() {
+    if let Some(missing) = wasmdiff_engines::missing_defaults_in_words(&target.sample_plan()) {
         eprintln!(
-            "wasmdiff: the {} target runs without {}",
-            target.fuzz_target(),
-            missing.join("; ")
+            "wasmdiff: the {} target runs without {missing}",
+            target.fuzz_target()
         );
     }
 }
