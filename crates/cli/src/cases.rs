@@ -10,7 +10,7 @@ use wasmdiff_cases::{Case, Existing, Version, describe, find_cases, write_case};
 use wasmdiff_engines::Limits;
 use wasmdiff_harness::replay::{self, Replayer, check_expectation, expectation_now};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink_stored};
-use wasmdiff_harness::{Differential, Target};
+use wasmdiff_harness::{Differential, Target, fuzzing};
 use wasmdiff_oracle::Verdict;
 
 use crate::show;
@@ -423,9 +423,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             None => target.default_engines(),
         };
         let mut differential = Differential::for_target(&specs, Limits::default(), target)?;
+        let generator = fuzzing::generator_from_env(target)?;
         for file in &files {
             let input =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let input = wasmdiff_harness::inputs::for_generator(&input, generator);
             let (dir, report) =
                 wasmdiff_harness::artifact::import(&mut differential, &input, file, &args.out)?;
             println!("{}: {}", dir.display(), report.summary);

@@ -24,7 +24,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
                 can.push(what);
             }
         }
-        let place = match spec.isolation {
+        let place = match spec.abilities.runs {
             Isolation::Optional => "in process (a worker with --isolate)",
             Isolation::Required => "always in a worker process",
             Isolation::External => "its own program, in its own process",

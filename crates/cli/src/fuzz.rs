@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmdiff_cases::Signature;
+use wasmdiff_gen::Generator;
 use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_harness::campaign::{
     self, DEFAULT_MAX_INPUT_LEN, SAVED_PER_PORTABILITY, peak_memory_bytes,
@@ -69,6 +70,10 @@ pub struct FuzzArgs {
     /// (default: each scenario draws one from its input, so a campaign covers both).
     #[arg(long, value_parser = crate::proxy::parse_host)]
     host: Option<HostProfile>,
+    /// Make every random module with this generator: wasm-smith or instructions (default:
+    /// each input picks one; modules campaigns only).
+    #[arg(long, value_parser = inputs::module_generator)]
+    generator: Option<Generator>,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -109,6 +114,10 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         args.host.is_none() || target == Target::ProxyWasm,
         "--host applies to --target proxy-wasm only"
+    );
+    anyhow::ensure!(
+        args.generator.is_none() || target == Target::Modules,
+        "--generator applies to --target modules only"
     );
     let engines = args.engines.specs(target)?;
     let limits = args.engines.limits()?;
@@ -195,6 +204,7 @@ pub fn main(args: FuzzArgs) -> anyhow::Result<ExitCode> {
         sweep,
         seeds: std::sync::Arc::new(seeds),
         host: args.host,
+        generator: args.generator,
         shrink: (!args.no_shrink).then(|| ShrinkBudget {
             evaluations: args.shrink_evaluations,
             interrupt: Some(stop_shrinking),

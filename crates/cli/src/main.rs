@@ -83,7 +83,7 @@ const DIVERGED: u8 = 1;
 
 fn main() -> ExitCode {
     // Started as an engine's worker process, wasmdiff serves it and exits here.
-    wasmdiff_engines::worker::serve_if_requested();
+    wasmdiff_engines::remote::worker::serve_if_requested();
     // wasmtime and anyhow capture a Rust backtrace per error when RUST_BACKTRACE is set; that
     // makes every trap several times slower. Findings carry their own reproducers instead.
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {

@@ -16,8 +16,9 @@ use wasmdiff_gen::{FeatureMenu, Features, TestCase};
 use crate::limits::Limits;
 use crate::outcome::{Execution, HostRun};
 use crate::progress::{self, Stage};
-use crate::worker::Worker;
-use crate::{Engine, EngineSpec, Isolation, Job};
+use crate::remote::Batched;
+use crate::remote::worker::Worker;
+use crate::{Engine, EngineSpec, Isolation, Job, Ticket};
 use wasmdiff_gen::Plan;
 use wasmdiff_gen::proxy::HostProfile;
 
@@ -33,14 +34,28 @@ impl Member {
     /// Whether the engine works in another process (a worker, or a program of its own), so
     /// that it takes its jobs in batches.
     fn remote(&self) -> bool {
-        self.isolated || self.spec.isolation == Isolation::External
+        self.isolated || self.spec.abilities.runs == Isolation::External
     }
 
-    /// The execution of `job` (the next one submitted, for an engine in another process).
-    fn collect(&mut self, job: Job, limits: &Limits) -> Execution {
+    /// Runs `job` on an engine of this process.
+    fn run(&mut self, job: Job, limits: &Limits) -> Execution {
+        self.timed(limits, |engine| engine.run(job.module, job.plan))
+    }
+
+    /// The execution of `job`, submitted to an engine in another process with `ticket`.
+    fn collect(&mut self, ticket: Ticket, job: Job, limits: &Limits) -> Execution {
+        self.timed(limits, |engine| engine.collect(ticket, job))
+    }
+
+    /// `work` on the engine, its time counted as busy, a panic reported as a crash.
+    fn timed(
+        &mut self,
+        limits: &Limits,
+        work: impl FnOnce(&mut dyn Engine) -> Execution,
+    ) -> Execution {
         let start = Instant::now();
         progress::mark(Stage::Compile);
-        let execution = match catch_panic(|| self.engine.collect(job)) {
+        let execution = match catch_panic(|| work(self.engine.as_mut())) {
             Ok(execution) => execution,
             Err(message) => {
                 // The engine may be left in any state: start it afresh.
@@ -91,13 +106,13 @@ impl Lineup {
                 (spec.available)().map_err(|why| {
                     anyhow::anyhow!("engine {} is unavailable here: {why}", spec.name)
                 })?;
-                let isolated = match spec.isolation {
+                let isolated = match spec.abilities.runs {
                     Isolation::Required => true,
                     Isolation::Optional => limits.isolate_all,
                     Isolation::External => false,
                 };
                 let engine: Box<dyn Engine> = if isolated {
-                    Box::new(Worker::new(spec, &limits)?)
+                    Box::new(Batched::new(Worker::new(spec, &limits)?))
                 } else {
                     (spec.build)(&limits)?
                 };
@@ -174,18 +189,6 @@ impl Lineup {
             .iter()
             .map(|job| self.skips(job.module, job.plan))
             .collect();
-        for (m, member) in self.members.iter_mut().enumerate() {
-            let taken: Vec<Job> = (jobs.iter().zip(&skips))
-                .filter(|(_, skips)| skips[m].is_none())
-                .map(|(job, _)| *job)
-                .collect();
-            if member.remote() && !taken.is_empty() {
-                let start = Instant::now();
-                // A panic here shows again, and is caught, when the jobs are collected.
-                catch_panic(|| member.engine.submit(&taken)).ok();
-                member.busy += start.elapsed();
-            }
-        }
         let mut executions: Vec<Vec<Option<Execution>>> = skips
             .iter()
             .map(|skips| {
@@ -194,6 +197,30 @@ impl Lineup {
                     .collect()
             })
             .collect();
+        // Engines in other processes get every job they take at once, a ticket back for each.
+        let mut tickets: Vec<Vec<Option<Ticket>>> = Vec::with_capacity(self.members.len());
+        for (m, member) in self.members.iter_mut().enumerate() {
+            let taken: Vec<usize> = (0..jobs.len()).filter(|&j| skips[j][m].is_none()).collect();
+            let mut held: Vec<Option<Ticket>> = (0..jobs.len()).map(|_| None).collect();
+            if member.remote() && !taken.is_empty() {
+                let start = Instant::now();
+                let batch: Vec<Job> = taken.iter().map(|&j| jobs[j]).collect();
+                match catch_panic(|| member.engine.submit(&batch)) {
+                    Ok(issued) => {
+                        for (&j, ticket) in taken.iter().zip(issued) {
+                            held[j] = Some(ticket);
+                        }
+                    }
+                    Err(message) => {
+                        for &j in &taken {
+                            executions[j][m] = Some(Execution::panicked(message.clone()));
+                        }
+                    }
+                }
+                member.busy += start.elapsed();
+            }
+            tickets.push(held);
+        }
         let mut held = None;
         self.run_here(&jobs, &mut executions, |j| {
             let case = plans[j].0;
@@ -203,12 +230,10 @@ impl Lineup {
             }
         });
         let limits = self.limits;
-        for (m, member) in self.members.iter_mut().enumerate() {
-            if member.remote() {
-                for (job, executions) in jobs.iter().zip(&mut executions) {
-                    if executions[m].is_none() {
-                        executions[m] = Some(member.collect(*job, &limits));
-                    }
+        for ((member, tickets), m) in self.members.iter_mut().zip(tickets).zip(0..) {
+            for ((job, executions), ticket) in jobs.iter().zip(&mut executions).zip(tickets) {
+                if let Some(ticket) = ticket {
+                    executions[m] = Some(member.collect(ticket, *job, &limits));
                 }
             }
         }
@@ -285,7 +310,7 @@ impl Lineup {
             while let Some(cell) = cells.get(next.fetch_add(1, Ordering::Relaxed)) {
                 let here = &mut *cell.lock().unwrap();
                 if here.execution.is_none() {
-                    here.execution = Some(here.member.collect(jobs[j], &limits));
+                    here.execution = Some(here.member.run(jobs[j], &limits));
                 }
             }
         };

@@ -11,12 +11,12 @@ use wasmparser::Operator;
 
 use crate::outcome::Execution;
 use crate::rewrite::{Splice, rewrite_instructions};
-use crate::{Engine, EngineSpec, Isolation};
+use crate::{Abilities, Engine, EngineSpec, Isolation};
 
 /// The engine the self-tests wrap: they behave like it on every other module.
 #[cfg(feature = "wasmi")]
 fn inner() -> &'static EngineSpec {
-    &crate::wasmi::SPECS[0]
+    &crate::in_process::wasmi::SPECS[0]
 }
 
 #[cfg(feature = "wasmi")]
@@ -26,7 +26,7 @@ pub const SPECS: &[EngineSpec] = &[
         description: "self-test: wasmi (eager) with i32.shr_u miscompiled as i32.shr_s",
         default: false,
         build: |limits| Rewritten::build(limits, miscompile),
-        ..crate::wasmi::SPECS[0]
+        ..crate::in_process::wasmi::SPECS[0]
     },
     EngineSpec {
         name: "selftest-nan-sign",
@@ -38,27 +38,30 @@ pub const SPECS: &[EngineSpec] = &[
                 miscompile(module).and_then(|m| crate::rewrite::flip_nan_signs(&m))
             })
         },
-        ..crate::wasmi::SPECS[0]
+        ..crate::in_process::wasmi::SPECS[0]
     },
     EngineSpec {
         name: "selftest-mul-corner",
         description: "self-test: wasmi (eager) whose i64.mul of i64::MIN by -1 gives i64::MAX",
         default: false,
         build: |limits| Rewritten::build(limits, wrong_mul_corner),
-        ..crate::wasmi::SPECS[0]
+        ..crate::in_process::wasmi::SPECS[0]
     },
     EngineSpec {
         name: "selftest-load-boundary",
         description: "self-test: wasmi (eager) whose i32.load16_u at the memory's last byte reads that byte instead of trapping",
         default: false,
         build: |limits| Rewritten::build(limits, short_load_at_end),
-        ..crate::wasmi::SPECS[0]
+        ..crate::in_process::wasmi::SPECS[0]
     },
     EngineSpec {
         name: "selftest-abort",
         description: "self-test: wasmi (eager), but aborts its process on modules with i64.popcnt",
         default: false,
-        isolation: Isolation::Required,
+        abilities: Abilities {
+            runs: Isolation::Required,
+            ..Abilities::ALL
+        },
         known_bugs: &[],
         build: |limits| {
             Ok(Box::new(Misbehaving {
@@ -66,13 +69,16 @@ pub const SPECS: &[EngineSpec] = &[
                 misbehave: || std::process::abort(),
             }))
         },
-        ..crate::wasmi::SPECS[0]
+        ..crate::in_process::wasmi::SPECS[0]
     },
     EngineSpec {
         name: "selftest-hang",
         description: "self-test: wasmi (eager), but never answers on modules with i64.popcnt",
         default: false,
-        isolation: Isolation::Required,
+        abilities: Abilities {
+            runs: Isolation::Required,
+            ..Abilities::ALL
+        },
         known_bugs: &[],
         build: |limits| {
             Ok(Box::new(Misbehaving {
@@ -82,7 +88,7 @@ pub const SPECS: &[EngineSpec] = &[
                 },
             }))
         },
-        ..crate::wasmi::SPECS[0]
+        ..crate::in_process::wasmi::SPECS[0]
     },
 ];
 

@@ -63,7 +63,7 @@ fn main() {
         .unwrap_or(300);
     let in_process: Vec<&'static EngineSpec> = wasmdiff_engines::defaults()
         .into_iter()
-        .filter(|s| s.isolation == Isolation::Optional)
+        .filter(|s| s.abilities.runs == Isolation::Optional)
         .collect();
     let generator = Differential::new(&in_process, Limits::default()).unwrap();
     let cases: Vec<TestCase> = (0..count)

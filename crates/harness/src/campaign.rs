@@ -52,6 +52,9 @@ pub struct CampaignConfig {
     pub seeds: Arc<Vec<Vec<u8>>>,
     /// The host every proxy-wasm scenario follows (`None`: each draws its own).
     pub host: Option<HostProfile>,
+    /// The generator every random input of a modules campaign is made for (`None`: each
+    /// picks its own).
+    pub generator: Option<Generator>,
 }
 
 impl CampaignConfig {
@@ -591,7 +594,10 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
         {
             shared.add_busy(&done);
         }
-        let input = inputs::input(config.seed, index, config.max_input_len);
+        let mut input = inputs::input(config.seed, index, config.max_input_len);
+        if let Some(generator) = config.generator {
+            wasmdiff_gen::choose_generator(&mut input, generator);
+        }
         in_flight
             .hold(&input)
             .context("cannot record the in-flight input")?;

@@ -1,6 +1,9 @@
 //! Campaign inputs: input `index` of seed `seed` is always the same bytes, on any machine, so a
 //! report's `(seed, index)` makes its input again.
 
+use std::borrow::Cow;
+
+use wasmdiff_gen::Generator;
 use wasmdiff_gen::rng::SplitMix64;
 
 /// The bytes of input `index` of a campaign seeded with `seed`: 1 to `max_len` bytes.
@@ -9,6 +12,32 @@ pub fn input(seed: u64, index: u64, max_len: usize) -> Vec<u8> {
         SplitMix64(SplitMix64(seed).next_u64() ^ index.wrapping_mul(0xd1b5_4a32_d192_ed03));
     let len = 1 + (rng.next_u64() % max_len.max(1) as u64) as usize;
     rng.bytes(len)
+}
+
+/// The random module generators an input can be made for (as wasmtime's `ALLOWED_MODULES`).
+pub const MODULE_GENERATORS: [Generator; 2] = [Generator::WasmSmith, Generator::Instructions];
+
+/// The module generator named `name`.
+pub fn module_generator(name: &str) -> anyhow::Result<Generator> {
+    MODULE_GENERATORS
+        .into_iter()
+        .find(|g| g.name() == name)
+        .ok_or_else(|| {
+            anyhow::anyhow!("unknown module generator `{name}` (known: wasm-smith, instructions)")
+        })
+}
+
+/// `input` as one that makes a module of `generator` (as it is without one): the generator
+/// is picked by input bytes, so such an input makes the same case again anywhere.
+pub fn for_generator(input: &[u8], generator: Option<Generator>) -> Cow<'_, [u8]> {
+    match generator {
+        None => Cow::Borrowed(input),
+        Some(generator) => {
+            let mut input = input.to_vec();
+            wasmdiff_gen::choose_generator(&mut input, generator);
+            Cow::Owned(input)
+        }
+    }
 }
 
 /// A seed for when none is given (printed, so the campaign can be repeated).

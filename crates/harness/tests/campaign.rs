@@ -34,6 +34,7 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
         sweep: SweepPlan::Off,
         seeds: Default::default(),
         host: None,
+        generator: None,
     }
 }
 
@@ -42,7 +43,7 @@ fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConf
 fn in_process_defaults() -> Vec<&'static EngineSpec> {
     wasmdiff_engines::every_default_engine(&wasmdiff_gen::Plan::Calls(Vec::new()))
         .into_iter()
-        .filter(|s| s.isolation != Isolation::Required)
+        .filter(|s| s.abilities.runs != Isolation::Required)
         .collect()
 }
 
@@ -114,6 +115,24 @@ fn the_real_engines_give_no_unexplained_divergence() {
     assert!(stats.conclusive() * 100 >= stats.inputs * 95, "{stats:?}");
     assert_eq!(stats.unusable, 0);
     std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn a_campaign_for_one_generator_makes_only_its_modules() {
+    for generator in [Generator::WasmSmith, Generator::Instructions] {
+        let out = scratch_dir("one-generator");
+        let stats = run(CampaignConfig {
+            generator: Some(generator),
+            ..config("wasmi-eager,wasmi-lazy", 3, 200, &out)
+        });
+        assert_eq!(
+            stats.generators.keys().collect::<Vec<_>>(),
+            [&generator],
+            "{:?}",
+            stats.generators
+        );
+        std::fs::remove_dir_all(&out).ok();
+    }
 }
 
 #[test]
@@ -208,7 +227,6 @@ static PANICKY: EngineSpec = EngineSpec {
     description: "panics on modules with memories",
     features: Features::NONE,
     abilities: Abilities::ALL,
-    isolation: Isolation::Optional,
     default: false,
     known_bugs: &[],
     available: always_available,

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use wasmdiff_cases::{Case, Report};
-use wasmdiff_engines::{
-    Abilities, Engine, EngineSpec, Execution, Isolation, Limits, always_available,
-};
+use wasmdiff_engines::{Abilities, Engine, EngineSpec, Execution, Limits, always_available};
 use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{Features, Generator, Plan, TestCase};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
@@ -37,6 +35,7 @@ fn proxy_campaign(
         sweep: SweepPlan::Off,
         seeds: Default::default(),
         host: None,
+        generator: None,
     };
     (
         campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap(),
@@ -106,7 +105,6 @@ static HOST_PLANTED: EngineSpec = EngineSpec {
     description: "wasmi behind a host that alters the last request header",
     features: Features::ALL,
     abilities: Abilities::ALL,
-    isolation: Isolation::Optional,
     default: false,
     known_bugs: &[],
     available: always_available,

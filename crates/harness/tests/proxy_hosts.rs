@@ -152,6 +152,7 @@ fn a_campaign_on_sdk_and_random_filters_finds_portability_and_no_engine_divergen
         sweep: SweepPlan::Off,
         seeds: Default::default(),
         host: None,
+        generator: None,
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(stats.conclusive() * 100 >= stats.inputs * 95, "{stats:?}");

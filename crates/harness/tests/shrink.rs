@@ -233,6 +233,7 @@ fn a_campaign_leaves_shrunk_cases_that_replay() {
         sweep: SweepPlan::Off,
         seeds: Default::default(),
         host: None,
+        generator: None,
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(!stats.findings.is_empty());

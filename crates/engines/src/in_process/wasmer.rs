@@ -21,7 +21,7 @@ use wasmer::{
 use wasmer_middlewares::Metering;
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
-use crate::backend::{Backend, Cached, StoreData};
+use super::{Backend, Cached, StoreData};
 use crate::limits::Limits;
 use crate::outcome::HostStop;
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
@@ -57,11 +57,11 @@ enum Compiler {
 
 /// wasmer has no hook to refuse a table's growth: `table.grow` by a large delta allocates it
 /// all (a mutated spec module asked for 32 GiB), and a failed allocation aborts the process.
-/// So wasmer runs in a worker, where that is a crash finding.
-const ISOLATION: Isolation = Isolation::Required;
-/// Fuel by its metering middleware; no growth hook, so only declared maxima bound growth.
+/// So wasmer runs in a worker, where that is a crash finding. Fuel by its metering
+/// middleware; no growth hook, so only declared maxima bound growth.
 const ABILITIES: Abilities = Abilities {
     growth_caps: false,
+    runs: Isolation::Required,
     ..Abilities::ALL
 };
 
@@ -82,7 +82,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "wasmer with its Cranelift compiler",
         features: CRANELIFT,
         abilities: ABILITIES,
-        isolation: ISOLATION,
         default: true,
         known_bugs: KNOWN_BUGS,
         available: always_available,
@@ -95,7 +94,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "wasmer with its Singlepass (baseline) compiler",
         features: SINGLEPASS,
         abilities: ABILITIES,
-        isolation: ISOLATION,
         default: true,
         known_bugs: KNOWN_BUGS,
         available: always_available,

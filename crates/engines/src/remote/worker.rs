@@ -3,7 +3,7 @@
 //! named engine and answers jobs. A worker that dies, hangs or outgrows its memory cap is
 //! reported as a crash of that kind, and a fresh worker takes the next job.
 //!
-//! Protocol, in frames (see [`crate::process`]): the supervisor sends a JSON [`Hello`] and the
+//! Protocol, in frames (see [`super::process`]): the supervisor sends a JSON [`Hello`] and the
 //! worker answers a JSON `Result<(), String>`; then for each batch of jobs the supervisor sends
 //! the JSON list of their [`Plan`]s and then each job's raw module bytes, and the worker, once it
 //! has read them all, answers the JSON [`Execution`] of each job in turn.
@@ -20,11 +20,12 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::process::{Child, Failure, read_frame, write_frame};
+use super::{Remote, Sent};
 use crate::lineup::catch_panic;
 use crate::outcome::{CrashKind, Execution, ExportValue};
-use crate::process::{Child, Failure, read_frame, write_frame};
 use crate::progress::{self, Progress, Stage};
-use crate::{Engine, EngineSpec, Job, Limits};
+use crate::{EngineSpec, Job, Limits};
 use wasmdiff_gen::Plan;
 
 /// Set (to anything) in a worker's environment.
@@ -179,13 +180,10 @@ pub struct Worker {
     spec: &'static EngineSpec,
     limits: Limits,
     child: Option<Child>,
+    /// Children started so far: a job sent to a child that has died since runs again.
+    generation: u64,
     /// Where the child's job has got to, read when the child fails.
     progress: Progress,
-    /// Submitted jobs the child still owes answers for (a child that dies owes none: its
-    /// unanswered jobs go to the next child one by one).
-    owed: usize,
-    /// Why the last batch could not be sent: the first of its jobs gets the crash.
-    unsent: Option<Execution>,
 }
 
 impl Worker {
@@ -195,9 +193,8 @@ impl Worker {
             spec,
             limits: *limits,
             child: None,
+            generation: 0,
             progress: Progress::new().context("cannot share a progress word with a worker")?,
-            owed: 0,
-            unsent: None,
         };
         worker
             .child()
@@ -215,6 +212,7 @@ impl Worker {
                     Stage::Compile,
                 )
             })?);
+            self.generation += 1;
         }
         Ok(self.child.as_mut().expect("just started"))
     }
@@ -244,61 +242,57 @@ impl Worker {
         }
     }
 
-    fn send(&mut self, jobs: &[Job]) -> Result<(), Execution> {
+    /// The crash that ended the child, where its job had got to; the next job gets a new
+    /// child.
+    fn lost(&mut self, failure: Failure) -> Execution {
+        self.child = None;
+        Execution::crashed(failure.kind, failure.message, self.progress.stage())
+    }
+}
+
+impl Remote for Worker {
+    /// The child the job went to.
+    type Pending = u64;
+
+    /// One frame of plans, then the modules: the child reads the whole batch before it
+    /// answers. A child that cannot take it is blamed on the first job; the others go again.
+    fn send(&mut self, jobs: &[Job]) -> Vec<Sent<u64>> {
         let plans: Vec<&Plan> = jobs.iter().map(|job| job.plan).collect();
         let plans = serde_json::to_vec(&plans).expect("jobs serialize");
         let mut frames: Vec<&[u8]> = vec![&plans];
         frames.extend(jobs.iter().map(|job| job.module));
         self.progress.reset();
-        let sent = self.child()?.send(&frames);
-        sent.map_err(|failure| self.lost(failure))
+        let mut first = match self.child() {
+            Err(crashed) => Some(crashed),
+            Ok(child) => match child.send(&frames) {
+                Ok(()) => None,
+                Err(failure) => Some(self.lost(failure)),
+            },
+        };
+        jobs.iter()
+            .map(|_| match first.take() {
+                Some(crashed) => Sent::Done(crashed),
+                None => Sent::Away(self.generation),
+            })
+            .collect()
     }
 
-    /// The crash that ended the child, where its job had got to; the next job gets a new
-    /// child.
-    fn lost(&mut self, failure: Failure) -> Execution {
-        self.child = None;
-        self.owed = 0;
-        Execution::crashed(failure.kind, failure.message, self.progress.stage())
-    }
-}
-
-impl Engine for Worker {
-    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        let job = Job { module, plan };
-        self.submit(&[job]);
-        self.collect(job)
-    }
-
-    fn submit(&mut self, jobs: &[Job]) {
-        match self.send(jobs) {
-            Ok(()) => self.owed = jobs.len(),
-            Err(crashed) => self.unsent = Some(crashed),
+    fn receive(&mut self, generation: u64, _: Job) -> Option<Execution> {
+        if generation != self.generation || self.child.is_none() {
+            return None;
         }
-    }
-
-    fn collect(&mut self, job: Job) -> Execution {
-        if let Some(crashed) = self.unsent.take() {
-            return crashed;
-        }
-        if self.owed == 0 {
-            return self.run(job.module, job.plan);
-        }
-        self.owed -= 1;
         let deadline = Instant::now() + self.limits.deadline();
         let cap = self.limits.process_memory_bytes;
-        let answer = match self.child() {
-            Ok(child) => child.receive(deadline, cap),
-            Err(crashed) => return crashed,
-        };
-        match answer {
+        let answer = self.child.as_mut()?.receive(deadline, cap);
+        Some(match answer {
             Ok(frame) => serde_json::from_slice(&frame).unwrap_or_else(|e| {
                 self.lost(Failure {
                     kind: CrashKind::BadAnswer,
                     message: format!("the worker answered something unreadable: {e}"),
                 })
             }),
+            // The child died on this job, the first it owed.
             Err(failure) => self.lost(failure),
-        }
+        })
     }
 }

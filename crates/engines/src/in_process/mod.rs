@@ -1,6 +1,15 @@
-//! What every in-process engine shares: the compiled-module cache, running call plans and
-//! proxy-wasm scenarios, the store data, and the [`wasmdiff_proxy::Vm`] over an instance. An
-//! engine file provides a [`Backend`]: how to compile and how to instantiate.
+//! Engines in this process whose embedding calls an export with arguments and reads exported
+//! state itself: wasmtime, wasmi, wasmer. What they share lives here: the compiled-module
+//! cache, running call plans and proxy-wasm scenarios, the store data, and the
+//! [`wasmdiff_proxy::Vm`] over an instance. An engine file provides a [`Backend`] (how to
+//! compile and how to instantiate) whose session is an [`Instance`].
+
+#[cfg(feature = "wasmer")]
+pub(crate) mod wasmer;
+#[cfg(feature = "wasmi")]
+pub(crate) mod wasmi;
+#[cfg(feature = "wasmtime")]
+pub(crate) mod wasmtime;
 
 use wasmdiff_gen::proxy::Scenario;
 use wasmdiff_gen::{Invocation, Plan, Value};

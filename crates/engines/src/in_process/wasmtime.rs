@@ -8,11 +8,11 @@ use wasmtime::{
     Trap as WasmtimeTrap, Val, ValType,
 };
 
-use crate::backend::{Backend, Cached, StoreData};
+use super::{Backend, Cached, StoreData};
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::HostStop;
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
-use crate::{Abilities, Engine, EngineSpec, Isolation, always_available};
+use crate::{Abilities, Engine, EngineSpec, always_available};
 
 /// Must match the pinned version in the workspace `Cargo.toml` (a test checks `Cargo.lock`).
 pub const VERSION: &str = "48.0.8";
@@ -64,7 +64,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "Cranelift, optimizing (opt-level speed)",
         features: CRANELIFT,
         abilities: Abilities::ALL,
-        isolation: Isolation::Optional,
         default: true,
         available: always_available,
         known_bugs: &[],
@@ -77,7 +76,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "Cranelift with optimizations off",
         features: CRANELIFT,
         abilities: Abilities::ALL,
-        isolation: Isolation::Optional,
         default: true,
         available: always_available,
         known_bugs: &[],
@@ -90,7 +88,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "Winch, the single-pass baseline compiler",
         features: WINCH,
         abilities: Abilities::ALL,
-        isolation: Isolation::Optional,
         default: true,
         available: always_available,
         known_bugs: &[],
@@ -103,7 +100,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "Pulley, Cranelift-compiled portable bytecode interpreter",
         features: CRANELIFT,
         abilities: Abilities::ALL,
-        isolation: Isolation::Optional,
         default: true,
         available: always_available,
         known_bugs: &[],

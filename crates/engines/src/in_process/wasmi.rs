@@ -12,12 +12,12 @@ use wasmi::{
 use wasm_encoder::Instruction;
 use wasmparser::Operator;
 
-use crate::backend::{Backend, Cached, StoreData};
+use super::{Backend, Cached, StoreData};
 use crate::limits::{GrowthCap, Limits};
 use crate::outcome::HostStop;
 use crate::outcome::{Execution, ExportState, ExportValue, Instance, Trap, TrapKind};
 use crate::rewrite::{Splice, rewrite_instructions};
-use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, always_available};
+use crate::{Abilities, Engine, EngineSpec, KnownBug, always_available};
 
 /// Must match the pinned version in the workspace `Cargo.toml` (a test checks `Cargo.lock`).
 pub const VERSION: &str = "2.0.0";
@@ -94,7 +94,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "register-machine interpreter, eager translation",
         features: FEATURES,
         abilities: Abilities::ALL,
-        isolation: Isolation::Optional,
         default: true,
         available: always_available,
         known_bugs: KNOWN_BUGS,
@@ -107,7 +106,6 @@ pub const SPECS: &[EngineSpec] = &[
         description: "register-machine interpreter, eager validation and lazy translation",
         features: FEATURES,
         abilities: Abilities::ALL,
-        isolation: Isolation::Optional,
         default: true,
         available: always_available,
         known_bugs: KNOWN_BUGS,

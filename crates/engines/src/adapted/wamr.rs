@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use wamrx_sys as sys;
 use wasmdiff_gen::{Features, Plan, ValType, Value};
 
-use crate::adapter::{Adaptation, AdaptedInstance, Options};
-use crate::inspect::has_name_with_nul;
+use crate::adapted::inspect::has_name_with_nul;
+use crate::adapted::{Adaptation, AdaptedInstance, Options};
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
 use crate::{Abilities, Engine, EngineSpec, Isolation, KnownBug, ProxyHosting, always_available};
@@ -45,8 +45,8 @@ pub const SPEC: EngineSpec = EngineSpec {
         validation: true,
         fuel: false,
         growth_caps: false,
+        runs: Isolation::Required,
     },
-    isolation: Isolation::Required,
     default: true,
     known_bugs: &[
         KnownBug {

@@ -17,12 +17,13 @@ use std::time::Instant;
 
 use wasmdiff_gen::{Features, Plan};
 
-use crate::adapter::{Adaptation, Adapted, Answers, Options};
-use crate::inspect::has_table64;
+use super::process::{Run, describe};
+use super::{Batched, Remote, Sent};
+use crate::adapted::inspect::has_table64;
+use crate::adapted::{Adaptation, Adapted, Answers, Options};
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
-use crate::process::{Run, describe};
 use crate::progress::Stage;
-use crate::{Abilities, Engine, EngineSpec, Isolation, Job, KnownBug, Limits, ProxyHosting};
+use crate::{Abilities, EngineSpec, Isolation, Job, KnownBug, Limits, ProxyHosting};
 
 /// Proposals WABT 1.0.32 has on by default, plus those enabled by [`FLAGS`]. Not memory64:
 /// 1.0.32 reads 64-bit load offsets and data segment offsets as 32-bit.
@@ -57,8 +58,8 @@ pub const SPEC: EngineSpec = EngineSpec {
         validation: true,
         fuel: false,
         growth_caps: false,
+        runs: Isolation::External,
     },
-    isolation: Isolation::External,
     default: true,
     known_bugs: &[
         KnownBug {
@@ -80,7 +81,7 @@ pub const SPEC: EngineSpec = EngineSpec {
         },
     ],
     available,
-    build: |limits| Ok(Box::new(Wabt::new(limits)?)),
+    build: |limits| Ok(Box::new(Batched::new(Wabt::new(limits)?))),
 };
 
 /// WABT's version, or why its tools cannot be used.
@@ -125,16 +126,14 @@ struct Wabt {
     limits: Limits,
     /// Where this engine writes its modules and scripts.
     dir: PathBuf,
-    /// Submitted jobs, in order, not yet collected.
-    pending: VecDeque<Pending>,
     batch: Batch,
 }
 
+/// Where a job sent runs.
 enum Pending {
-    Done(Execution),
-    /// A process of its own, started.
+    /// In a process of its own, started.
     Alone(Started),
-    /// Job `i` of the batch.
+    /// Job `i` of the batch's script.
     InBatch(usize),
 }
 
@@ -171,7 +170,6 @@ impl Wabt {
         Ok(Wabt {
             limits: *limits,
             dir,
-            pending: VecDeque::new(),
             batch: Batch::Idle,
         })
     }
@@ -187,10 +185,10 @@ impl Wabt {
 
     /// Starts the job in a process of its own, its files in the directory `place` (each
     /// named as the tools' messages name them, whatever the job's place in a batch).
-    fn alone(&self, module: &[u8], plan: &Plan, place: &str) -> Pending {
+    fn alone(&self, module: &[u8], plan: &Plan, place: &str) -> Sent<Pending> {
         let dir = self.dir.join(place);
         let started = match Self::prepare(module, plan) {
-            Adaptation::Failed(execution) => return Pending::Done(execution),
+            Adaptation::Failed(execution) => return Sent::Done(execution),
             Adaptation::Validate => (std::fs::create_dir_all(&dir))
                 .and_then(|()| std::fs::write(dir.join(MODULE), module))
                 .and_then(|()| {
@@ -210,7 +208,10 @@ impl Wabt {
                     })
             }
         };
-        started.map_or_else(|e| Pending::Done(cannot(e)), Pending::Alone)
+        started.map_or_else(
+            |e| Sent::Done(cannot(e)),
+            |started| Sent::Away(Pending::Alone(started)),
+        )
     }
 
     fn finish(&self, started: Started) -> Execution {
@@ -393,17 +394,12 @@ fn batch_executions(adapted: &[Adapted], stdout: &str, whole: bool) -> Vec<Optio
         .collect()
 }
 
-impl Engine for Wabt {
-    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        match self.alone(module, plan, "alone") {
-            Pending::Alone(started) => self.finish(started),
-            Pending::Done(execution) => execution,
-            Pending::InBatch(_) => unreachable!("a job alone is in no batch"),
-        }
-    }
+impl Remote for Wabt {
+    type Pending = Pending;
 
-    fn submit(&mut self, jobs: &[Job]) {
-        self.pending.clear();
+    /// A job alone runs in a process of its own; a batch runs as one script, but for the
+    /// jobs it cannot hold (validation only, or a module WABT cannot take).
+    fn send(&mut self, jobs: &[Job]) -> Vec<Sent<Pending>> {
         self.batch = Batch::Idle;
         let prepared: Vec<Adaptation> = jobs
             .iter()
@@ -414,35 +410,30 @@ impl Engine for Wabt {
             .filter(|p| matches!(p, Adaptation::Run(_)))
             .count();
         if batched < 2 {
-            for (index, job) in jobs.iter().enumerate() {
-                let pending = self.alone(job.module, job.plan, &index.to_string());
-                self.pending.push_back(pending);
-            }
-            return;
+            return (jobs.iter().enumerate())
+                .map(|(index, job)| self.alone(job.module, job.plan, &index.to_string()))
+                .collect();
         }
         let mut adapted = Vec::new();
+        let mut sent = Vec::with_capacity(jobs.len());
         for (index, (prepared, job)) in prepared.into_iter().zip(jobs).enumerate() {
-            let pending = match prepared {
-                Adaptation::Failed(execution) => Pending::Done(execution),
+            sent.push(match prepared {
+                Adaptation::Failed(execution) => Sent::Done(execution),
                 Adaptation::Validate => self.alone(job.module, job.plan, &index.to_string()),
                 Adaptation::Run(job) => {
                     adapted.push(job);
-                    Pending::InBatch(adapted.len() - 1)
+                    Sent::Away(Pending::InBatch(adapted.len() - 1))
                 }
-            };
-            self.pending.push_back(pending);
+            });
         }
         self.start_batch(adapted);
+        sent
     }
 
-    fn collect(&mut self, job: Job) -> Execution {
-        match self.pending.pop_front() {
-            Some(Pending::Done(execution)) => execution,
-            Some(Pending::Alone(started)) => self.finish(started),
-            Some(Pending::InBatch(index)) => self
-                .batch_outcome(index)
-                .unwrap_or_else(|| self.run(job.module, job.plan)),
-            None => self.run(job.module, job.plan),
+    fn receive(&mut self, pending: Pending, _: Job) -> Option<Execution> {
+        match pending {
+            Pending::Alone(started) => Some(self.finish(started)),
+            Pending::InBatch(index) => self.batch_outcome(index),
         }
     }
 }

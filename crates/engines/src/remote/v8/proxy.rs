@@ -17,8 +17,8 @@ use super::{JsError, classify};
 use crate::Limits;
 use crate::outcome::HostStop;
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
-use crate::process::{Child, Failure};
 use crate::progress::Stage;
+use crate::remote::process::{Child, Failure};
 use crate::sections::start_as_export;
 
 #[derive(Deserialize)]

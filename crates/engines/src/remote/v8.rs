@@ -10,7 +10,6 @@
 
 mod proxy;
 
-use std::collections::VecDeque;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -18,13 +17,14 @@ use std::time::Instant;
 use serde::Deserialize;
 use wasmdiff_gen::{Features, Plan};
 
+use super::process::{Child, Failure};
+use super::{Batched, Remote, Sent};
 use crate::Job;
-use crate::adapter::{Adaptation, Adapted, Answers, Options};
-use crate::inspect::{has_table64, has_tags, largest_memory_pages};
+use crate::adapted::inspect::{has_table64, has_tags, largest_memory_pages};
+use crate::adapted::{Adaptation, Adapted, Answers, Options};
 use crate::outcome::{CrashKind, Execution, Trap, TrapKind};
-use crate::process::{Child, Failure};
 use crate::progress::{Progress, Stage};
-use crate::{Abilities, Engine, EngineSpec, Isolation, Limits};
+use crate::{Abilities, EngineSpec, Isolation, Limits};
 
 const SCRIPT: &str = include_str!("v8.js");
 
@@ -58,6 +58,7 @@ const MAX_MEMORY_PAGES: u64 = 262_144;
 const ABILITIES: Abilities = Abilities {
     fuel: false,
     growth_caps: false,
+    runs: Isolation::External,
     ..Abilities::ALL
 };
 
@@ -69,15 +70,14 @@ pub const SPECS: &[EngineSpec] = &[
         description: "V8 through node, Liftoff (the baseline compiler) only",
         features: FEATURES,
         abilities: ABILITIES,
-        isolation: Isolation::External,
         default: true,
         known_bugs: &[],
         available,
         build: |limits| {
-            Ok(Box::new(V8::new(
+            Ok(Box::new(Batched::new(V8::new(
                 &["--liftoff", "--no-wasm-tier-up"],
                 limits,
-            )))
+            ))))
         },
     },
     EngineSpec {
@@ -87,11 +87,10 @@ pub const SPECS: &[EngineSpec] = &[
         description: "V8 through node, TurboFan (the optimizing compiler) only",
         features: FEATURES,
         abilities: ABILITIES,
-        isolation: Isolation::External,
         default: true,
         known_bugs: &[],
         available,
-        build: |limits| Ok(Box::new(V8::new(&["--no-liftoff"], limits))),
+        build: |limits| Ok(Box::new(Batched::new(V8::new(&["--no-liftoff"], limits)))),
     },
 ];
 
@@ -140,10 +139,6 @@ struct V8 {
     progress: Option<Progress>,
     /// Starts of node so far: a job sent to a node that has died since goes again.
     generation: u64,
-    /// Jobs sent ahead and not yet collected (proxy-wasm runs are conversations, held when
-    /// collected): the node they went to, and the adapted module each runs (none when it only
-    /// validates), or why it was not sent (a crash, or a module V8 cannot take).
-    sent: VecDeque<(u64, Result<Option<Adapted>, Execution>)>,
     /// The last proxy-wasm filter, prepared for node.
     filter: Option<proxy::Prepared>,
 }
@@ -156,7 +151,6 @@ impl V8 {
             node: None,
             progress: Progress::new().ok(),
             generation: 0,
-            sent: VecDeque::new(),
             filter: None,
         }
     }
@@ -198,7 +192,7 @@ impl V8 {
 
     /// Sends the job: the adapted module with what to call and read, or (to validate, or when
     /// the module cannot be adapted because it is invalid) the module as it is.
-    fn send(&mut self, module: &[u8], plan: &Plan) -> Result<Option<Adapted>, Execution> {
+    fn send_job(&mut self, module: &[u8], plan: &Plan) -> Result<Option<Adapted>, Execution> {
         if has_table64(module) {
             return Err(Execution::Skipped {
                 reason: "node 20's V8 has no 64-bit tables".to_string(),
@@ -260,37 +254,64 @@ enum Answer {
     Ran { calls: Vec<JsCall> },
 }
 
-impl Engine for V8 {
-    fn run(&mut self, module: &[u8], plan: &Plan) -> Execution {
-        self.reset_progress();
-        let sent = self.send(module, plan);
-        self.answer(sent)
-    }
+/// A job sent to node.
+enum Pending {
+    /// To node number `generation`, running the adapted module (none when it only validates).
+    Node {
+        generation: u64,
+        adapted: Option<Adapted>,
+    },
+    /// A proxy-wasm run: a conversation, host call after host call, held when collected.
+    Conversation,
+    /// Not sent, because node died while its batch was being sent.
+    Unsent,
+}
 
-    fn submit(&mut self, jobs: &[Job]) {
+impl Remote for V8 {
+    type Pending = Pending;
+
+    fn send(&mut self, jobs: &[Job]) -> Vec<Sent<Pending>> {
         // Once for the batch: node marks each job's start itself, and a reset while it works
         // on one would hide where it got to.
         self.reset_progress();
-        self.sent.clear();
-        for job in jobs
-            .iter()
-            .filter(|job| !matches!(job.plan, Plan::Proxy(_)))
-        {
-            let sent = self.send(job.module, job.plan);
-            self.sent.push_back((self.generation, sent));
+        let mut node_died = false;
+        let mut sent = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            sent.push(match job.plan {
+                Plan::Proxy(_) => Sent::Away(Pending::Conversation),
+                // The rest go alone: a new node must not owe answers to this batch's jobs.
+                _ if node_died => Sent::Away(Pending::Unsent),
+                plan => match self.send_job(job.module, plan) {
+                    Ok(adapted) => Sent::Away(Pending::Node {
+                        generation: self.generation,
+                        adapted,
+                    }),
+                    Err(execution) => {
+                        node_died = self.node.is_none();
+                        Sent::Done(execution)
+                    }
+                },
+            });
         }
+        sent
     }
 
-    fn collect(&mut self, job: Job) -> Execution {
-        if let Plan::Proxy(scenario) = job.plan {
-            return self.converse(job.module, scenario);
-        }
-        match self.sent.pop_front() {
-            Some((generation, sent)) if generation == self.generation || sent.is_err() => {
-                self.answer(sent)
+    fn receive(&mut self, pending: Pending, job: Job) -> Option<Execution> {
+        match (pending, job.plan) {
+            (Pending::Conversation, Plan::Proxy(scenario)) => {
+                Some(self.converse(job.module, scenario))
             }
-            // Sent to a node that died since, or never sent ahead.
-            _ => self.run(job.module, job.plan),
+            (
+                Pending::Node {
+                    generation,
+                    adapted,
+                },
+                _,
+            ) if generation == self.generation && self.node.is_some() => {
+                Some(self.answer(adapted.as_ref()))
+            }
+            // Sent to a node that has died since.
+            _ => None,
         }
     }
 }
@@ -315,12 +336,8 @@ impl V8 {
         }
     }
 
-    /// node's answer to a job sent.
-    fn answer(&mut self, sent: Result<Option<Adapted>, Execution>) -> Execution {
-        let adapted = match sent {
-            Ok(adapted) => adapted,
-            Err(crashed) => return crashed,
-        };
+    /// node's answer to the job it is on.
+    fn answer(&mut self, adapted: Option<&Adapted>) -> Execution {
         let deadline = Instant::now() + self.limits.deadline();
         let cap = self.limits.process_memory_bytes;
         let answer = match self.node() {
@@ -329,16 +346,16 @@ impl V8 {
         };
         let frame = match answer {
             Ok(frame) => frame,
-            Err(failure) => return self.lost(failure, adapted.as_ref()),
+            Err(failure) => return self.lost(failure, adapted),
         };
         match serde_json::from_slice::<Answer>(&frame) {
-            Ok(answer) => execution(answer, adapted.as_ref()),
+            Ok(answer) => execution(answer, adapted),
             Err(e) => {
                 let failure = Failure {
                     kind: CrashKind::BadAnswer,
                     message: format!("node answered something unreadable: {e}"),
                 };
-                self.lost(failure, adapted.as_ref())
+                self.lost(failure, adapted)
             }
         }
     }

@@ -15,7 +15,7 @@ use wasm3::{Environment, Runtime};
 use wasmdiff_gen::{Features, Plan};
 use wasmparser::{ElementItems, ElementKind, Operator, Payload, TypeRef};
 
-use crate::adapter::{Adaptation, AdaptedInstance, Options};
+use crate::adapted::{Adaptation, AdaptedInstance, Options};
 use crate::outcome::{Execution, Trap, TrapKind};
 use crate::progress::{self, Stage};
 use crate::rewrite::{Splice, rewrite_instructions, rewrite_with_scratch};
@@ -110,8 +110,8 @@ pub const SPEC: EngineSpec = EngineSpec {
         fuel: false,
         // No hook: the harness's memory cap is written into its modules instead.
         growth_caps: false,
+        runs: Isolation::Required,
     },
-    isolation: Isolation::Required,
     default: true,
     known_bugs: KNOWN_BUGS,
     available: always_available,

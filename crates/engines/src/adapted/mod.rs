@@ -1,6 +1,7 @@
 //! Adapted modules, for engines whose embedding can only call an export without arguments and
-//! read back integers: JavaScript (no exact NaN payloads, no `v128`), WABT's script runner
-//! (lossy float printing, no state dumps) and the C engines' small APIs.
+//! read back integers: the C engines' small APIs (wasm3 and WAMR, in this folder), and two
+//! engines in other processes (`remote/`): JavaScript (no exact NaN payloads, no `v128`) and
+//! WABT's script runner (lossy float printing, no state dumps).
 //!
 //! The adapter appends exported functions to the module, leaving every original byte as it
 //! was: one wrapper per planned call, which calls the export with the plan's arguments as
@@ -8,6 +9,13 @@
 //! references as "is null"); a getter per exported global; and a length and a digest function
 //! per exported memory and table (see [`ExportValue::digest`]). Engines call the wrappers in
 //! order and decode what they return with [`Results::decode`].
+
+#[cfg(any(feature = "v8", feature = "wabt", feature = "wamr"))]
+pub(crate) mod inspect;
+#[cfg(feature = "wamr")]
+pub(crate) mod wamr;
+#[cfg(feature = "wasm3")]
+pub(crate) mod wasm3;
 
 use std::collections::VecDeque;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
