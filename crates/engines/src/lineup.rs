@@ -200,9 +200,12 @@ impl Lineup {
         // Engines in other processes get every job they take at once, a ticket back for each.
         let mut tickets: Vec<Vec<Option<Ticket>>> = Vec::with_capacity(self.members.len());
         for (m, member) in self.members.iter_mut().enumerate() {
-            let taken: Vec<usize> = (0..jobs.len()).filter(|&j| skips[j][m].is_none()).collect();
             let mut held: Vec<Option<Ticket>> = (0..jobs.len()).map(|_| None).collect();
-            if member.remote() && !taken.is_empty() {
+            let taken: Vec<usize> = match member.remote() {
+                true => (0..jobs.len()).filter(|&j| skips[j][m].is_none()).collect(),
+                false => Vec::new(),
+            };
+            if !taken.is_empty() {
                 let start = Instant::now();
                 let batch: Vec<Job> = taken.iter().map(|&j| jobs[j]).collect();
                 match catch_panic(|| member.engine.submit(&batch)) {

@@ -150,9 +150,10 @@ fn main() {
     ] {
         println!("\n## Cranelift + wasmi pair, {label}, whole pipeline from the first input");
         let pair_inputs: Vec<Vec<u8>> = (0..count).map(|i| input(i, generator)).collect();
-        let (time, (conclusive, bytes, made)) = best_of(|| {
+        let (time, (conclusive, bytes, made, busy)) = best_of(|| {
             let (mut conclusive, mut bytes) = (0u64, 0usize);
             let mut made: BTreeMap<Generator, u64> = BTreeMap::new();
+            let before: Duration = differential.lineup().busy_times().iter().sum();
             for data in &pair_inputs {
                 if let Ok(checked) = differential.check(data) {
                     conclusive += u64::from(checked.verdict.is_conclusive());
@@ -160,7 +161,8 @@ fn main() {
                     *made.entry(checked.case.generator).or_default() += 1;
                 }
             }
-            (conclusive, bytes, made)
+            let busy = differential.lineup().busy_times().iter().sum::<Duration>() - before;
+            (conclusive, bytes, made, busy)
         });
         if let Some(only) = generator {
             assert!(
@@ -180,6 +182,14 @@ fn main() {
             bytes / pair_inputs.len().max(1),
             conclusive as f64 / time.as_secs_f64(),
             100.0 * conclusive as f64 / pair_inputs.len() as f64
+        );
+        // Generation, validation and comparison; engines that overlap on two threads make
+        // this an underestimate.
+        println!(
+            "the engines busy {:.2} s of {:.2} s: {:.1} % of the time outside them",
+            busy.as_secs_f64(),
+            time.as_secs_f64(),
+            100.0 * (1.0 - busy.as_secs_f64() / time.as_secs_f64())
         );
     }
     if let Some(peak) = peak_memory_bytes() {

@@ -111,6 +111,11 @@ fn every_fuzz_target_has_options_and_a_dictionary_libfuzzer_reads() {
                 .map(str::to_string)
         };
         assert_eq!(option("dict").as_deref(), Some(&*format!("{name}.dict")));
+        // With every engine instrumented, libFuzzer's entropic schedule and input reduction
+        // cost the targets most of their speed (README, Modes).
+        for key in ["entropic", "reduce_inputs"] {
+            assert_eq!(option(key).as_deref(), Some("0"), "{name}: {key}");
+        }
         let max_len: usize = option("max_len").unwrap().parse().unwrap();
         assert!(
             max_len >= DEFAULT_MAX_INPUT_LEN,
