@@ -4,7 +4,6 @@
 //! (said so, and counted). An engine that panics is reported as crashed and rebuilt; the
 //! campaign goes on.
 
-use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,6 +77,31 @@ struct Here<'a> {
     index: usize,
     member: &'a mut Member,
     execution: Option<Execution>,
+}
+
+/// A batch engines in other processes have started on ([`Lineup::submit_batch`]).
+#[must_use = "a submitted batch is answered only by Lineup::finish_batch"]
+pub struct Submitted {
+    /// How many cases it holds.
+    cases: usize,
+    /// Its jobs: each one's case, and its plan where that is not the case's own (a plan per
+    /// host).
+    plans: Vec<(usize, Option<Plan>)>,
+    /// Each job's execution by each engine, so far: those who sit it out, or could not take it.
+    executions: Vec<Vec<Option<Execution>>>,
+    /// Each engine's ticket for each job it took.
+    tickets: Vec<Vec<Option<Ticket>>>,
+}
+
+/// The jobs of a batch's cases.
+fn jobs<'a>(cases: &'a [TestCase], plans: &'a [(usize, Option<Plan>)]) -> Vec<Job<'a>> {
+    plans
+        .iter()
+        .map(|(i, plan)| Job {
+            module: &cases[*i].module,
+            plan: plan.as_ref().unwrap_or(&cases[*i].plan),
+        })
+        .collect()
 }
 
 pub struct Lineup {
@@ -164,27 +188,30 @@ impl Lineup {
     pub fn execute_batch(
         &mut self,
         cases: &[TestCase],
-        mut holding: impl FnMut(usize),
+        holding: impl FnMut(usize),
     ) -> Vec<Vec<Execution>> {
+        let submitted = self.submit_batch(cases);
+        self.finish_batch(cases, submitted, holding)
+    }
+
+    /// The first half of [`Lineup::execute_batch`]: engines in other processes take the batch
+    /// and start on it, so that the caller can work meanwhile (generate the next batch, say);
+    /// nothing runs in this process. Every other run waits until [`Lineup::finish_batch`] of
+    /// the same cases.
+    pub fn submit_batch(&mut self, cases: &[TestCase]) -> Submitted {
         // One job per case, or per case and host.
-        let plans: Vec<(usize, Cow<Plan>)> = cases
+        let plans: Vec<(usize, Option<Plan>)> = cases
             .iter()
             .enumerate()
             .flat_map(|(i, case)| match &case.plan {
                 Plan::ProxyHosts(scenario) => HostProfile::ALL
                     .iter()
-                    .map(|host| (i, Cow::Owned(Plan::Proxy(scenario.under(*host)))))
+                    .map(|host| (i, Some(Plan::Proxy(scenario.under(*host)))))
                     .collect(),
-                plan => vec![(i, Cow::Borrowed(plan))],
+                _ => vec![(i, None)],
             })
             .collect();
-        let jobs: Vec<Job> = plans
-            .iter()
-            .map(|(i, plan)| Job {
-                module: &cases[*i].module,
-                plan,
-            })
-            .collect();
+        let jobs = jobs(cases, &plans);
         let skips: Vec<Vec<Option<String>>> = jobs
             .iter()
             .map(|job| self.skips(job.module, job.plan))
@@ -224,6 +251,35 @@ impl Lineup {
             }
             tickets.push(held);
         }
+        Submitted {
+            cases: cases.len(),
+            plans,
+            executions,
+            tickets,
+        }
+    }
+
+    /// The second half of [`Lineup::execute_batch`], on the cases given to
+    /// [`Lineup::submit_batch`]: the engines in this process run them, and the others'
+    /// executions are collected.
+    pub fn finish_batch(
+        &mut self,
+        cases: &[TestCase],
+        submitted: Submitted,
+        mut holding: impl FnMut(usize),
+    ) -> Vec<Vec<Execution>> {
+        let Submitted {
+            cases: count,
+            plans,
+            mut executions,
+            tickets,
+        } = submitted;
+        assert_eq!(
+            count,
+            cases.len(),
+            "a batch is finished with the cases submitted"
+        );
+        let jobs = jobs(cases, &plans);
         let mut held = None;
         self.run_here(&jobs, &mut executions, |j| {
             let case = plans[j].0;

@@ -280,7 +280,7 @@ mod hex {
         let mut text = String::with_capacity(bytes.len() / 4);
         let mut at = 0;
         while at < bytes.len() {
-            let zeros = bytes[at..].iter().take_while(|b| **b == 0).count();
+            let zeros = leading_zeros(&bytes[at..]);
             if zeros >= RUN {
                 text.push_str(&format!("_{zeros};"));
                 at += zeros;
@@ -292,6 +292,19 @@ mod hex {
             }
         }
         s.serialize_str(&text)
+    }
+
+    /// How many zero bytes `bytes` starts with, counted 32 at a time where it can: a memory
+    /// image is mostly zeros, and counting them one by one took 13 % of an isolated wasmi
+    /// campaign's time.
+    fn leading_zeros(bytes: &[u8]) -> usize {
+        let words = |chunk: &[u8]| {
+            let (low, high) = chunk.split_at(16);
+            u128::from_ne_bytes(low.try_into().unwrap())
+                | u128::from_ne_bytes(high.try_into().unwrap())
+        };
+        let whole = bytes.chunks_exact(32).take_while(|c| words(c) == 0).count() * 32;
+        whole + bytes[whole..].iter().take_while(|b| **b == 0).count()
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
@@ -467,7 +480,7 @@ impl Execution {
 }
 
 /// An instantiated module, as each engine provides it to [`drive`] (and, for proxy-wasm
-/// runs, to the proxy driver through [`crate::proxy::ProxyVm`]).
+/// runs, to the proxy driver through `crate::in_process::ProxyVm`).
 pub trait Instance {
     /// Sets the termination budget for the next call.
     fn refuel(&mut self, fuel: u64) -> Result<(), String>;
@@ -567,6 +580,18 @@ mod tests {
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(json, r#"{"memory":"_100;07_65435;"}"#);
         assert_eq!(serde_json::from_str::<ExportValue>(&json).unwrap(), state);
+        // Runs of every length around the 32-byte steps of the count, wherever they end.
+        for len in 0..100 {
+            for one in 0..=len {
+                let mut bytes = vec![0u8; len];
+                if let Some(b) = bytes.get_mut(one) {
+                    *b = 1;
+                }
+                let state = ExportValue::Memory(bytes);
+                let json = serde_json::to_string(&state).unwrap();
+                assert_eq!(serde_json::from_str::<ExportValue>(&json).unwrap(), state);
+            }
+        }
         for bad in ["0g", "0", "_12", "_x;"] {
             let json = format!(r#"{{"memory":"{bad}"}}"#);
             assert!(serde_json::from_str::<ExportValue>(&json).is_err(), "{bad}");

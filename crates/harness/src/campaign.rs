@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::Serialize;
 use wasmdiff_cases::{Case, Existing, Origin, Report, Signature, finding_name, write_case};
-use wasmdiff_engines::lineup::catch_panic;
+use wasmdiff_engines::lineup::{Submitted, catch_panic};
 use wasmdiff_engines::{CallOutcome, CrashKind, EngineSpec, Execution, Limits};
 use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{Generator, TestCase};
@@ -565,13 +565,23 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     // The sweep's own engines (see `Limits::for_terminating_code`), while the sweep lasts.
     let mut sweeper: Option<Differential> = None;
     let mut batch: Vec<Generated> = Vec::with_capacity(BATCH);
+    // The batch before: engines in other processes work on it while this thread generates the
+    // next, which is submitted once this one is finished and checked.
+    let mut running: Option<Running> = None;
     loop {
         let next = shared.next();
-        // A batch is run when full, or before a chunk of the sweep or the campaign's end.
+        // A batch is submitted when full, or before a chunk of the sweep or the campaign's
+        // end; all are finished before those.
         let another_input = matches!(next, Some((_, Slot::Input(_))));
         if !batch.is_empty() && (batch.len() == BATCH || !another_input) {
-            let batch = std::mem::take(&mut batch);
-            check_batch(shared, &mut differential, &mut in_flight, batch)?;
+            let full = std::mem::take(&mut batch);
+            if let Some(previous) = running.take() {
+                check_batch(shared, &mut differential, &mut in_flight, previous)?;
+            }
+            running = Some(Running::submit(&mut differential, full));
+        }
+        if !another_input && let Some(last) = running.take() {
+            check_batch(shared, &mut differential, &mut in_flight, last)?;
         }
         let Some((slot, item)) = next else { break };
         if let Slot::Chunk(chunk) = item {
@@ -618,21 +628,45 @@ fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs a batch of random inputs everywhere, then checks, saves and counts each in turn. The
-/// input in flight is always the one engines in this process are running.
+/// A batch of random inputs that engines in other processes have taken.
+struct Running {
+    inputs: Vec<(u64, Vec<u8>)>,
+    cases: Vec<TestCase>,
+    submitted: Submitted,
+}
+
+impl Running {
+    fn submit(differential: &mut Differential, batch: Vec<Generated>) -> Running {
+        let (inputs, cases): (Vec<(u64, Vec<u8>)>, Vec<TestCase>) = batch
+            .into_iter()
+            .map(|generated| ((generated.index, generated.input), generated.case))
+            .unzip();
+        let submitted = differential.submit_batch(&cases);
+        Running {
+            inputs,
+            cases,
+            submitted,
+        }
+    }
+}
+
+/// Runs a submitted batch of random inputs on the engines in this process and collects the
+/// others' executions, then checks, saves and counts each input in turn. The input in flight
+/// is always the one engines in this process are running.
 fn check_batch(
     shared: &Shared,
     differential: &mut Differential,
     in_flight: &mut InFlight,
-    batch: Vec<Generated>,
+    running: Running,
 ) -> anyhow::Result<()> {
     let config = &shared.config;
-    let (inputs, cases): (Vec<(u64, Vec<u8>)>, Vec<TestCase>) = batch
-        .into_iter()
-        .map(|generated| ((generated.index, generated.input), generated.case))
-        .unzip();
+    let Running {
+        inputs,
+        cases,
+        submitted,
+    } = running;
     let mut held = Ok(());
-    let executions = differential.execute_batch(&cases, |i| {
+    let executions = differential.finish_batch(&cases, submitted, |i| {
         if held.is_ok() {
             held = in_flight.hold(&inputs[i].1);
         }

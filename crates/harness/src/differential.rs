@@ -1,6 +1,7 @@
 //! One input through the whole pipeline: bytes → test case → every engine → verdict.
 //! The fuzz targets, the campaign runner, the CLI and the tests all go through here.
 
+use wasmdiff_engines::lineup::Submitted;
 use wasmdiff_engines::{EngineSpec, Execution, KnownBug, Limits, Lineup};
 use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{FeatureMenu, GenerateError, Plan, TestCase};
@@ -401,6 +402,22 @@ impl Differential {
         holding: impl FnMut(usize),
     ) -> Vec<Vec<Execution>> {
         self.lineup.execute_batch(cases, holding)
+    }
+
+    /// [`Differential::execute_batch`] in two halves ([`Lineup::submit_batch`] and
+    /// [`Lineup::finish_batch`]): between them, engines in other processes work while the
+    /// caller does something else.
+    pub fn submit_batch(&mut self, cases: &[TestCase]) -> Submitted {
+        self.lineup.submit_batch(cases)
+    }
+
+    pub fn finish_batch(
+        &mut self,
+        cases: &[TestCase],
+        submitted: Submitted,
+        holding: impl FnMut(usize),
+    ) -> Vec<Vec<Execution>> {
+        self.lineup.finish_batch(cases, submitted, holding)
     }
 
     /// Compares the engines' executions of `case` and explains a divergence (which runs the

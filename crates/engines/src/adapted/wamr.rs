@@ -5,7 +5,7 @@
 //! A trap stays the instance's exception, failing every later call, until cleared: the safe
 //! `wamrx` wrapper cannot clear it, so this file calls WAMR directly. Calls take and return
 //! the four numeric types only, and tables cannot be read: calls and state go through the
-//! [adapter](crate::adapter). WAMR has no fuel; the deadline bounds it. proxy-wasm filters
+//! [adapter](crate::adapted). WAMR has no fuel; the deadline bounds it. proxy-wasm filters
 //! run with their host in the same worker ([`proxy`]).
 
 mod proxy;

@@ -4,7 +4,7 @@
 //!
 //! wasm3 0.4.7 knows the MVP plus sign extension; it has no fuel, no multi-value and no
 //! reference types (so exported tables are not observed), calls exports only through typed
-//! signatures (the [adapter](crate::adapter) makes every call `() -> i32 | i64 | ()`), and
+//! signatures (the [adapter](crate::adapted) makes every call `() -> i32 | i64 | ()`), and
 //! compiles each function on its first call, so it does not validate modules up front.
 
 use std::convert::Infallible;

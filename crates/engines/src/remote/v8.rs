@@ -1,5 +1,5 @@
 //! V8 through node: one node process per configuration runs `v8.js`, which compiles,
-//! instantiates and calls what it is sent. Modules go through the [adapter](crate::adapter)
+//! instantiates and calls what it is sent. Modules go through the [adapter](crate::adapted)
 //! first: JavaScript cannot pass NaN payloads or `v128` values, and i64s are BigInts.
 //!
 //! Node 20's V8 (11.3) has no multi-memory, no `try_table`/exnref and an old GC encoding;

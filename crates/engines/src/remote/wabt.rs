@@ -1,6 +1,6 @@
 //! WABT's interpreter (Debian's `wabt` package), the WebAssembly project's reference toolkit.
 //! Its `wasm-interp` cannot pass arguments, so each job becomes a spectest script (the JSON
-//! that `wast2json` would make): the [adapted](crate::adapter) module, then one `invoke` per
+//! that `wast2json` would make): the [adapted](crate::adapted) module, then one `invoke` per
 //! wrapper, run by `spectest-interp`, which prints every call's results or trap. A batch of
 //! jobs is one script holding each job's module and invokes, so that a process start is paid
 //! per batch; a job the batch leaves unclear (a module WABT refuses, whose message it prints
