@@ -8,13 +8,12 @@
 //!
 //! Set `WASMDIFF_BENCH_INPUTS` to change the number of inputs (default 400).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use wasmdiff_engines::Limits;
 use wasmdiff_gen::{Generator, TestCase};
 use wasmdiff_harness::campaign::peak_memory_bytes;
-use wasmdiff_harness::{Differential, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, SweepPlan, Target, campaign, inputs};
 
 const SEED: u64 = 1;
 const ROUNDS: usize = 5;
@@ -30,19 +29,6 @@ fn input(index: u64, generator: Option<Generator>) -> Vec<u8> {
         wasmdiff_gen::choose_generator(&mut bytes, generator);
     }
     bytes
-}
-
-fn best_of<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = None;
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let value = f();
-        let elapsed = start.elapsed();
-        if best.as_ref().is_none_or(|(b, _)| elapsed < *b) {
-            best = Some((elapsed, value));
-        }
-    }
-    best.unwrap()
 }
 
 /// Time to run and compare every case once on `differential`, in a campaign's batches, and
@@ -143,53 +129,66 @@ fn main() {
     );
 
     let pair = wasmdiff_engines::parse_list("wasmtime-cranelift,wasmi-eager").unwrap();
-    let mut differential = Differential::new(&pair, Limits::default()).unwrap();
+    let out = std::env::temp_dir().join(format!("wasmdiff-bench-pair-{}", std::process::id()));
     for (label, generator) in [
         ("wasm-smith modules only", Some(Generator::WasmSmith)),
         ("both generators, as drawn", None),
     ] {
-        println!("\n## Cranelift + wasmi pair, {label}, whole pipeline from the first input");
-        let pair_inputs: Vec<Vec<u8>> = (0..count).map(|i| input(i, generator)).collect();
-        let (time, (conclusive, bytes, made, busy)) = best_of(|| {
-            let (mut conclusive, mut bytes) = (0u64, 0usize);
-            let mut made: BTreeMap<Generator, u64> = BTreeMap::new();
-            let before: Duration = differential.lineup().busy_times().iter().sum();
-            for data in &pair_inputs {
-                if let Ok(checked) = differential.check(data) {
-                    conclusive += u64::from(checked.verdict.is_conclusive());
-                    bytes += checked.case.module.len();
-                    *made.entry(checked.case.generator).or_default() += 1;
-                }
-            }
-            let busy = differential.lineup().busy_times().iter().sum::<Duration>() - before;
-            (conclusive, bytes, made, busy)
-        });
+        println!(
+            "\n## Cranelift + wasmi pair, {label}: a campaign from the first input \
+             (`wasmdiff fuzz --jobs 1 --no-sweep --no-shrink`)"
+        );
+        let stats = (0..ROUNDS)
+            .map(|_| {
+                let config = CampaignConfig {
+                    engines: pair.clone(),
+                    limits: Limits::default(),
+                    seed: SEED,
+                    iterations: Some(count),
+                    duration: None,
+                    out: out.clone(),
+                    jobs: 1,
+                    max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
+                    shrink: None,
+                    target: Target::Modules,
+                    sweep: SweepPlan::Off,
+                    seeds: Default::default(),
+                    host: None,
+                    generator,
+                };
+                let stats = campaign::run(config, Default::default(), |_| {}).unwrap();
+                std::fs::remove_dir_all(&out).ok();
+                stats
+            })
+            .min_by_key(|stats| stats.elapsed)
+            .unwrap();
         if let Some(only) = generator {
             assert!(
-                made.keys().all(|g| *g == only),
-                "inputs made for {} came out as {made:?}",
-                only.name()
+                stats.generators.keys().all(|g| *g == only),
+                "inputs made for {} came out as {:?}",
+                only.name(),
+                stats.generators
             );
         }
-        let made: Vec<String> = made
-            .iter()
+        let made: Vec<String> = (stats.generators.iter())
             .map(|(g, n)| format!("{} {n}", g.name()))
             .collect();
+        let conclusive = stats.agreed + stats.divergent;
+        let time = stats.elapsed.as_secs_f64();
         println!(
-            "{} inputs ({}), mean module {} bytes: {:.1} conclusive comparisons/s, {:.1} % conclusive",
-            pair_inputs.len(),
+            "{} inputs ({}): {:.1} conclusive comparisons/s, {:.1} % conclusive",
+            stats.inputs,
             made.join(", "),
-            bytes / pair_inputs.len().max(1),
-            conclusive as f64 / time.as_secs_f64(),
-            100.0 * conclusive as f64 / pair_inputs.len() as f64
+            conclusive as f64 / time,
+            100.0 * conclusive as f64 / stats.inputs.max(1) as f64
         );
-        // Generation, validation and comparison; engines that overlap on two threads make
-        // this an underestimate.
+        // Validation, comparison and what is left of generation (it runs on a thread of its
+        // own); engines that overlap on two threads make this an underestimate.
+        let busy: Duration = stats.engines.iter().map(|e| e.busy).sum();
         println!(
-            "the engines busy {:.2} s of {:.2} s: {:.1} % of the time outside them",
+            "the engines busy {:.2} s of {time:.2} s: {:.1} % of the time outside them",
             busy.as_secs_f64(),
-            time.as_secs_f64(),
-            100.0 * (1.0 - busy.as_secs_f64() / time.as_secs_f64())
+            100.0 * (1.0 - busy.as_secs_f64() / time)
         );
     }
     if let Some(peak) = peak_memory_bytes() {

@@ -20,7 +20,7 @@ use wasmdiff_oracle::{DivergenceKind, Reason, Verdict};
 use wasmdiff_proxy::{Event, Outcome};
 
 use crate::artifact::{case_of, presumed_crash};
-use crate::differential::{Checked, Differential, Target};
+use crate::differential::{CaseMaker, Checked, Differential, Target};
 use crate::inputs;
 use crate::shrink::{ShrinkBudget, shrink_stored};
 
@@ -363,12 +363,12 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn path(out: &Path, worker: usize) -> PathBuf {
-        out.join(format!(".in-flight-{worker}.bin"))
+    fn path(out: &Path, name: &str) -> PathBuf {
+        out.join(format!(".in-flight-{name}.bin"))
     }
 
-    fn open(out: &Path, worker: usize) -> anyhow::Result<InFlight> {
-        let path = Self::path(out, worker);
+    fn open(out: &Path, name: &str) -> anyhow::Result<InFlight> {
+        let path = Self::path(out, name);
         let file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(InFlight {
@@ -525,14 +525,15 @@ impl Shared {
         }
     }
 
+    /// Whether the campaign was stopped or its time is up.
+    fn is_over(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || (self.config.duration).is_some_and(|d| self.start.elapsed() >= d)
+    }
+
     /// The next slot to run and what it runs, or `None` when the campaign is over.
     fn next(&self) -> Option<(u64, Slot)> {
-        if self.stop.load(Ordering::Relaxed)
-            || self
-                .config
-                .duration
-                .is_some_and(|d| self.start.elapsed() >= d)
-        {
+        if self.is_over() {
             return None;
         }
         let slot = self.next_index.fetch_add(1, Ordering::Relaxed);
@@ -558,69 +559,141 @@ struct Generated {
     case: TestCase,
 }
 
+/// What a worker's generator thread hands it, slot by slot in order.
+enum Made {
+    /// A random input and its test case.
+    Input(Generated),
+    /// A random input the generator could not use (or panicked on).
+    Unusable,
+    /// A chunk of the sweep, which the worker makes and runs itself.
+    Chunk(usize),
+}
+
+/// Test cases a worker's generator makes ahead of its engines: a batch.
+const MADE_AHEAD: usize = BATCH;
+
 fn work(shared: &Shared, worker: usize) -> anyhow::Result<()> {
+    let mut differential = shared.config.differential()?;
+    let maker = differential.maker().clone();
+    let (made, to_check) = mpsc::sync_channel(MADE_AHEAD);
+    std::thread::scope(|scope| {
+        let generator = std::thread::Builder::new()
+            .name(format!("wasmdiff-generator-{worker}"))
+            .stack_size(shared.config.limits.thread_stack_bytes())
+            .spawn_scoped(scope, move || generate(shared, worker, &maker, made))
+            .context("cannot start a generator thread")?;
+        let checked = check(shared, worker, &mut differential, to_check);
+        let generated = generator
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the generator thread panicked")));
+        checked.and(generated)
+    })
+}
+
+/// Takes the campaign's slots for one worker and makes each random input's test case, on a
+/// thread of its own so that generation overlaps the engines' work. Stops when the campaign
+/// is over or the worker stops taking what it makes.
+fn generate(
+    shared: &Shared,
+    worker: usize,
+    maker: &CaseMaker,
+    made: mpsc::SyncSender<(u64, Made)>,
+) -> anyhow::Result<()> {
     let config = &shared.config;
-    let mut differential = config.differential()?;
-    let mut in_flight = InFlight::open(&config.out, worker)?;
+    let mut in_flight = InFlight::open(&config.out, &format!("{worker}-generating"))?;
+    while let Some((slot, item)) = shared.next() {
+        let item = match item {
+            Slot::Chunk(chunk) => Made::Chunk(chunk),
+            Slot::Input(index) => {
+                let mut input = inputs::input(config.seed, index, config.max_input_len);
+                if let Some(generator) = config.generator {
+                    wasmdiff_gen::choose_generator(&mut input, generator);
+                }
+                in_flight
+                    .hold(&input)
+                    .context("cannot record the input being generated")?;
+                let case = catch_panic(|| maker.generate(&input));
+                // Generated, it is the worker's to hold: a kill from now on is not its fault.
+                in_flight
+                    .hold(&[])
+                    .context("cannot record the input being generated")?;
+                match case {
+                    Ok(Ok(case)) => Made::Input(Generated { index, input, case }),
+                    _ => Made::Unusable,
+                }
+            }
+        };
+        if made.send((slot, item)).is_err() {
+            break;
+        }
+    }
+    in_flight.finish();
+    Ok(())
+}
+
+/// Runs what the generator made, in order: random inputs in batches, sweep chunks as they
+/// come.
+fn check(
+    shared: &Shared,
+    worker: usize,
+    differential: &mut Differential,
+    made: mpsc::Receiver<(u64, Made)>,
+) -> anyhow::Result<()> {
+    let config = &shared.config;
+    let mut in_flight = InFlight::open(&config.out, &worker.to_string())?;
     // The sweep's own engines (see `Limits::for_terminating_code`), while the sweep lasts.
     let mut sweeper: Option<Differential> = None;
     let mut batch: Vec<Generated> = Vec::with_capacity(BATCH);
-    // The batch before: engines in other processes work on it while this thread generates the
+    // The batch before: engines in other processes work on it while this thread gathers the
     // next, which is submitted once this one is finished and checked.
     let mut running: Option<Running> = None;
     loop {
-        let next = shared.next();
+        // What was made ahead is left unrun when the campaign's time is up.
+        let next = if shared.is_over() {
+            None
+        } else {
+            made.recv().ok()
+        };
         // A batch is submitted when full, or before a chunk of the sweep or the campaign's
         // end; all are finished before those.
-        let another_input = matches!(next, Some((_, Slot::Input(_))));
+        let another_input = matches!(next, Some((_, Made::Input(_) | Made::Unusable)));
         if !batch.is_empty() && (batch.len() == BATCH || !another_input) {
             let full = std::mem::take(&mut batch);
             if let Some(previous) = running.take() {
-                check_batch(shared, &mut differential, &mut in_flight, previous)?;
+                check_batch(shared, differential, &mut in_flight, previous)?;
             }
-            running = Some(Running::submit(&mut differential, full));
+            running = Some(Running::submit(differential, full));
         }
         if !another_input && let Some(last) = running.take() {
-            check_batch(shared, &mut differential, &mut in_flight, last)?;
+            check_batch(shared, differential, &mut in_flight, last)?;
         }
         let Some((slot, item)) = next else { break };
-        if let Slot::Chunk(chunk) = item {
-            let sweeper = match &mut sweeper {
-                Some(sweeper) => sweeper,
-                None => sweeper.insert(Differential::for_target(
-                    &config.engines,
-                    config.limits.for_terminating_code(),
-                    config.target,
-                )?),
-            };
-            run_chunk(shared, sweeper, &mut in_flight, chunk)?;
-            continue;
-        }
-        let Slot::Input(index) = item else {
-            unreachable!("a slot is a chunk or an input")
-        };
         if config.sweep.is_over(slot)
             && let Some(done) = sweeper.take()
         {
             shared.add_busy(&done);
         }
-        let mut input = inputs::input(config.seed, index, config.max_input_len);
-        if let Some(generator) = config.generator {
-            wasmdiff_gen::choose_generator(&mut input, generator);
-        }
-        in_flight
-            .hold(&input)
-            .context("cannot record the in-flight input")?;
-        match catch_panic(|| differential.generate(&input)) {
-            Ok(Ok(case)) => batch.push(Generated { index, input, case }),
-            _ => {
+        match item {
+            Made::Chunk(chunk) => {
+                let sweeper = match &mut sweeper {
+                    Some(sweeper) => sweeper,
+                    None => sweeper.insert(Differential::for_target(
+                        &config.engines,
+                        config.limits.for_terminating_code(),
+                        config.target,
+                    )?),
+                };
+                run_chunk(shared, sweeper, &mut in_flight, chunk)?;
+            }
+            Made::Input(generated) => batch.push(generated),
+            Made::Unusable => {
                 let mut stats = shared.stats.lock().unwrap();
                 stats.inputs += 1;
                 stats.unusable += 1;
             }
         }
     }
-    shared.add_busy(&differential);
+    shared.add_busy(differential);
     if let Some(sweeper) = &sweeper {
         shared.add_busy(sweeper);
     }
@@ -870,6 +943,10 @@ pub fn run(
                         shared.error.lock().unwrap().get_or_insert(e);
                         shared.stop.store(true, Ordering::Relaxed);
                     }
+                    // The campaign's time ends with its last worker, not at the progress
+                    // report after it.
+                    let mut stats = shared.stats.lock().unwrap();
+                    stats.elapsed = stats.elapsed.max(shared.start.elapsed());
                 })
                 .context("cannot start a worker thread")
         })

@@ -96,6 +96,13 @@ impl Target {
 
 pub struct Differential {
     lineup: Lineup,
+    maker: CaseMaker,
+}
+
+/// What turns input bytes into test cases for a lineup: everything generation needs and no
+/// engine, so that another thread can generate while the engines run.
+#[derive(Clone)]
+pub struct CaseMaker {
     menu: FeatureMenu,
     target: Target,
     /// The SDK filters, for the proxy-wasm target.
@@ -109,64 +116,8 @@ pub struct Differential {
     missing_somewhere: Vec<wasmdiff_gen::proxy::HostFn>,
 }
 
-impl Differential {
-    pub fn new(specs: &[&'static EngineSpec], limits: Limits) -> anyhow::Result<Differential> {
-        Differential::for_target(specs, limits, Target::Modules)
-    }
-
-    pub fn for_target(
-        specs: &[&'static EngineSpec],
-        limits: Limits,
-        target: Target,
-    ) -> anyhow::Result<Differential> {
-        let plan = target.sample_plan();
-        for spec in specs {
-            if let Some(why) = spec.abilities.refuses(&plan) {
-                anyhow::bail!("engine {} cannot take part: {why}", spec.name);
-            }
-        }
-        let lineup = Lineup::new(specs, limits)?;
-        let menu = lineup.menu();
-        let sdk_filters = match target {
-            Target::Modules | Target::Validation | Target::Mutate => Vec::new(),
-            Target::ProxyWasm | Target::ProxyHosts => wasmdiff_filters::all()
-                .into_iter()
-                .map(|f| f.wasm)
-                .collect(),
-        };
-        Ok(Differential {
-            lineup,
-            menu,
-            target,
-            sdk_filters,
-            seeds: Default::default(),
-            host: None,
-            missing_somewhere: wasmdiff_proxy::profile::missing_somewhere(),
-        })
-    }
-
-    /// The same, with the seed modules the mutate target changes.
-    pub fn with_seeds(mut self, seeds: std::sync::Arc<Vec<Vec<u8>>>) -> Differential {
-        self.seeds = seeds;
-        self
-    }
-
-    /// The same, with every proxy-wasm scenario it generates following `host` (`None`: each
-    /// scenario's own, drawn from its input).
-    pub fn with_host(mut self, host: Option<HostProfile>) -> Differential {
-        self.host = host;
-        self
-    }
-
-    pub fn lineup(&self) -> &Lineup {
-        &self.lineup
-    }
-
-    /// What the lineup's modules may use: the generator stays inside it.
-    pub fn menu(&self) -> &FeatureMenu {
-        &self.menu
-    }
-
+impl CaseMaker {
+    /// The test case `data` makes (the same bytes always make the same case).
     pub fn generate(&self, data: &[u8]) -> Result<TestCase, GenerateError> {
         match self.target {
             Target::Modules => wasmdiff_gen::generate(data, &self.menu),
@@ -199,6 +150,77 @@ impl Differential {
             }
             Target::Mutate => wasmdiff_gen::mutate::mutated_seed(data, &self.seeds),
         }
+    }
+}
+
+impl Differential {
+    pub fn new(specs: &[&'static EngineSpec], limits: Limits) -> anyhow::Result<Differential> {
+        Differential::for_target(specs, limits, Target::Modules)
+    }
+
+    pub fn for_target(
+        specs: &[&'static EngineSpec],
+        limits: Limits,
+        target: Target,
+    ) -> anyhow::Result<Differential> {
+        let plan = target.sample_plan();
+        for spec in specs {
+            if let Some(why) = spec.abilities.refuses(&plan) {
+                anyhow::bail!("engine {} cannot take part: {why}", spec.name);
+            }
+        }
+        let lineup = Lineup::new(specs, limits)?;
+        let menu = lineup.menu();
+        let sdk_filters = match target {
+            Target::Modules | Target::Validation | Target::Mutate => Vec::new(),
+            Target::ProxyWasm | Target::ProxyHosts => wasmdiff_filters::all()
+                .into_iter()
+                .map(|f| f.wasm)
+                .collect(),
+        };
+        Ok(Differential {
+            lineup,
+            maker: CaseMaker {
+                menu,
+                target,
+                sdk_filters,
+                seeds: Default::default(),
+                host: None,
+                missing_somewhere: wasmdiff_proxy::profile::missing_somewhere(),
+            },
+        })
+    }
+
+    /// The same, with the seed modules the mutate target changes.
+    pub fn with_seeds(mut self, seeds: std::sync::Arc<Vec<Vec<u8>>>) -> Differential {
+        self.maker.seeds = seeds;
+        self
+    }
+
+    /// The same, with every proxy-wasm scenario it generates following `host` (`None`: each
+    /// scenario's own, drawn from its input).
+    pub fn with_host(mut self, host: Option<HostProfile>) -> Differential {
+        self.maker.host = host;
+        self
+    }
+
+    pub fn lineup(&self) -> &Lineup {
+        &self.lineup
+    }
+
+    /// What the lineup's modules may use: the generator stays inside it.
+    pub fn menu(&self) -> &FeatureMenu {
+        &self.maker.menu
+    }
+
+    /// The test case `data` makes for this lineup.
+    pub fn generate(&self, data: &[u8]) -> Result<TestCase, GenerateError> {
+        self.maker.generate(data)
+    }
+
+    /// What makes this lineup's test cases, for a thread of its own.
+    pub fn maker(&self) -> &CaseMaker {
+        &self.maker
     }
 
     /// Runs a test case on every engine and compares.

@@ -14,4 +14,4 @@ pub mod sweep;
 pub mod wast;
 
 pub use campaign::{CampaignConfig, EngineStats, Found, Slot, Stats, SweepPlan};
-pub use differential::{Checked, Differential, Target};
+pub use differential::{CaseMaker, Checked, Differential, Target};
