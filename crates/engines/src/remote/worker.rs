@@ -43,9 +43,11 @@ struct Hello {
 }
 
 /// Programs that host engines (the CLI, fuzz targets) call this first thing: started as a
-/// worker, the program serves jobs and exits here; otherwise it can now start its own workers
-/// from itself.
+/// worker, the program serves jobs and exits here; started to become a program that dies with
+/// its parent, it becomes that program; otherwise it can now start its own workers from
+/// itself.
 pub fn serve_if_requested() {
+    super::process::exec_if_requested();
     CAN_SERVE.store(true, Ordering::Relaxed);
     if env::var_os(WORKER_ENV).is_none() {
         return;
@@ -146,10 +148,18 @@ fn digest_large_memories(execution: &mut Execution, limit: usize) {
     }
 }
 
-/// The command that starts a worker: this program if it can serve, else the program named by
+/// The command that starts a worker.
+fn worker_command() -> Result<Command, String> {
+    let mut command = Command::new(helper_program()?);
+    command.env(WORKER_ENV, "1");
+    Ok(command)
+}
+
+/// The program that serves as a worker (and starts programs that die with their parent, see
+/// [`super::process`]): this program if it can serve, else the program named by
 /// `WASMDIFF_WORKER_BIN`, else a `wasmdiff` binary beside this one (or one directory up, as
 /// from cargo's `deps/`).
-fn worker_command() -> Result<Command, String> {
+pub(crate) fn helper_program() -> Result<PathBuf, String> {
     let program = if let Some(bin) = env::var_os(WORKER_BIN_ENV) {
         PathBuf::from(bin)
     } else {
@@ -170,9 +180,7 @@ fn worker_command() -> Result<Command, String> {
                 })?
         }
     };
-    let mut command = Command::new(program);
-    command.env(WORKER_ENV, "1");
-    Ok(command)
+    Ok(program)
 }
 
 /// An engine in a worker process, seen from the supervisor.
