@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use wasmdiff_engines::Limits;
 use wasmdiff_gen::{Generator, TestCase};
 use wasmdiff_harness::campaign::peak_memory_bytes;
-use wasmdiff_harness::{CampaignConfig, Differential, SweepPlan, Target, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, campaign, inputs};
 
 const SEED: u64 = 1;
 const ROUNDS: usize = 5;
@@ -141,20 +141,8 @@ fn main() {
         let stats = (0..ROUNDS)
             .map(|_| {
                 let config = CampaignConfig {
-                    engines: pair.clone(),
-                    limits: Limits::default(),
-                    seed: SEED,
-                    iterations: Some(count),
-                    duration: None,
-                    out: out.clone(),
-                    jobs: 1,
-                    max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
-                    shrink: None,
-                    target: Target::Modules,
-                    sweep: SweepPlan::Off,
-                    seeds: Default::default(),
-                    host: None,
                     generator,
+                    ..CampaignConfig::bounded(pair.clone(), SEED, count, out.clone())
                 };
                 let stats = campaign::run(config, Default::default(), |_| {}).unwrap();
                 std::fs::remove_dir_all(&out).ok();

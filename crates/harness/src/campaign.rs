@@ -58,6 +58,32 @@ pub struct CampaignConfig {
 }
 
 impl CampaignConfig {
+    /// A campaign of `iterations` random modules from `seed` on `engines`, findings to `out`:
+    /// one job, the default limits and input length, neither the sweep nor shrinking.
+    pub fn bounded(
+        engines: Vec<&'static EngineSpec>,
+        seed: u64,
+        iterations: u64,
+        out: PathBuf,
+    ) -> CampaignConfig {
+        CampaignConfig {
+            engines,
+            limits: Limits::default(),
+            seed,
+            iterations: Some(iterations),
+            duration: None,
+            out,
+            jobs: 1,
+            max_input_len: DEFAULT_MAX_INPUT_LEN,
+            shrink: None,
+            target: Target::Modules,
+            sweep: SweepPlan::Off,
+            seeds: Default::default(),
+            host: None,
+            generator: None,
+        }
+    }
+
     /// A differential for this campaign's target, engines, seeds and host.
     fn differential(&self) -> anyhow::Result<Differential> {
         Ok(

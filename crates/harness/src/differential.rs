@@ -208,11 +208,6 @@ impl Differential {
         &self.lineup
     }
 
-    /// What the lineup's modules may use: the generator stays inside it.
-    pub fn menu(&self) -> &FeatureMenu {
-        &self.maker.menu
-    }
-
     /// The test case `data` makes for this lineup.
     pub fn generate(&self, data: &[u8]) -> Result<TestCase, GenerateError> {
         self.maker.generate(data)

@@ -10,7 +10,7 @@ use wasmdiff_engines::{
     Abilities, CrashKind, Engine, EngineSpec, Execution, Isolation, Limits, always_available,
 };
 use wasmdiff_gen::{Features, Generator, Invocation, Plan, TestCase, Value};
-use wasmdiff_harness::{CampaignConfig, Differential, Stats, SweepPlan, Target, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, Stats, campaign, inputs};
 use wasmdiff_oracle::{DivergenceKind, Verdict};
 
 fn scratch_dir(name: &str) -> PathBuf {
@@ -20,22 +20,12 @@ fn scratch_dir(name: &str) -> PathBuf {
 }
 
 fn config(engines: &str, seed: u64, iterations: u64, out: &Path) -> CampaignConfig {
-    CampaignConfig {
-        engines: wasmdiff_engines::parse_list(engines).unwrap(),
-        limits: Limits::default(),
+    CampaignConfig::bounded(
+        wasmdiff_engines::parse_list(engines).unwrap(),
         seed,
-        iterations: Some(iterations),
-        duration: None,
-        out: out.to_path_buf(),
-        jobs: 1,
-        max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
-        shrink: None,
-        target: Target::Modules,
-        sweep: SweepPlan::Off,
-        seeds: Default::default(),
-        host: None,
-        generator: None,
-    }
+        iterations,
+        out.to_path_buf(),
+    )
 }
 
 /// The default engines that run in this process (those needing a worker process are tested

@@ -10,7 +10,7 @@ use wasmdiff_engines::{Abilities, Engine, EngineSpec, Execution, Limits, always_
 use wasmdiff_gen::proxy::HostProfile;
 use wasmdiff_gen::{Features, Generator, Plan, TestCase};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
-use wasmdiff_harness::{CampaignConfig, Differential, Stats, SweepPlan, Target, campaign};
+use wasmdiff_harness::{CampaignConfig, Differential, Stats, Target, campaign};
 use wasmdiff_oracle::{DivergenceKind, Step};
 
 fn proxy_campaign(
@@ -22,20 +22,8 @@ fn proxy_campaign(
         std::env::temp_dir().join(format!("wasmdiff-test-proxy-{name}-{}", std::process::id()));
     std::fs::remove_dir_all(&out).ok();
     let config = CampaignConfig {
-        engines,
-        limits: Limits::default(),
-        seed: 1,
-        iterations: Some(iterations),
-        duration: None,
-        out: out.clone(),
-        jobs: 1,
-        max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
-        shrink: None,
         target: Target::ProxyWasm,
-        sweep: SweepPlan::Off,
-        seeds: Default::default(),
-        host: None,
-        generator: None,
+        ..CampaignConfig::bounded(engines, 1, iterations, out.clone())
     };
     (
         campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap(),

@@ -12,7 +12,7 @@ use wasmdiff_gen::proxy::{HostProfile, Scenario, example_scenario};
 use wasmdiff_gen::{Generator, Plan, TestCase};
 use wasmdiff_harness::replay::Replayer;
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
-use wasmdiff_harness::{CampaignConfig, Differential, SweepPlan, Target, campaign};
+use wasmdiff_harness::{CampaignConfig, Differential, Target, campaign};
 use wasmdiff_oracle::DivergenceKind;
 use wasmdiff_proxy::portability::AspectKind;
 
@@ -139,20 +139,13 @@ fn a_campaign_on_sdk_and_random_filters_finds_portability_and_no_engine_divergen
     let out = std::env::temp_dir().join(format!("wasmdiff-test-hosts-run-{}", std::process::id()));
     std::fs::remove_dir_all(&out).ok();
     let config = CampaignConfig {
-        engines: wasmdiff_engines::parse_list("wasmi-eager,wasmtime-cranelift").unwrap(),
-        limits: Limits::default(),
-        seed: 1,
-        iterations: Some(40),
-        duration: None,
-        out: out.clone(),
-        jobs: 1,
-        max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
-        shrink: None,
         target: Target::ProxyHosts,
-        sweep: SweepPlan::Off,
-        seeds: Default::default(),
-        host: None,
-        generator: None,
+        ..CampaignConfig::bounded(
+            wasmdiff_engines::parse_list("wasmi-eager,wasmtime-cranelift").unwrap(),
+            1,
+            40,
+            out.clone(),
+        )
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(stats.conclusive() * 100 >= stats.inputs * 95, "{stats:?}");

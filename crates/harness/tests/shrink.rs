@@ -9,7 +9,7 @@ use wasmdiff_engines::Limits;
 use wasmdiff_gen::Generator;
 use wasmdiff_harness::replay::{self, Replayer};
 use wasmdiff_harness::shrink::{ShrinkBudget, shrink};
-use wasmdiff_harness::{CampaignConfig, Differential, SweepPlan, Target, campaign, inputs};
+use wasmdiff_harness::{CampaignConfig, Differential, campaign, inputs};
 
 fn planted() -> Differential {
     Differential::new(
@@ -220,20 +220,13 @@ fn a_campaign_leaves_shrunk_cases_that_replay() {
     ));
     std::fs::remove_dir_all(&out).ok();
     let config = CampaignConfig {
-        engines: wasmdiff_engines::parse_list("wasmi-eager,planted").unwrap(),
-        limits: Limits::default(),
-        seed: 1,
-        iterations: Some(4000),
-        duration: None,
-        out: out.clone(),
-        jobs: 1,
-        max_input_len: campaign::DEFAULT_MAX_INPUT_LEN,
         shrink: Some(ShrinkBudget::default()),
-        target: Target::Modules,
-        sweep: SweepPlan::Off,
-        seeds: Default::default(),
-        host: None,
-        generator: None,
+        ..CampaignConfig::bounded(
+            wasmdiff_engines::parse_list("wasmi-eager,planted").unwrap(),
+            1,
+            4000,
+            out.clone(),
+        )
     };
     let stats = campaign::run(config, Arc::new(AtomicBool::new(false)), |_| {}).unwrap();
     assert!(!stats.findings.is_empty());
